@@ -1,0 +1,88 @@
+# Keel top-level build. Everything lands in build/.
+BUILD    ?= build
+CC       ?= gcc
+HOSTCC   ?= gcc
+PYTHON   ?= /usr/bin/python3
+
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=kernel -fno-builtin -nostdinc -fno-strict-aliasing \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-I. -Ikernel -Ikernel/include -MMD -MP
+KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T boot/linker.ld
+
+KSRC_C := $(shell find boot kernel drivers mgmt vmx svm -name '*.c' 2>/dev/null | sort)
+KSRC_S := $(shell find boot kernel drivers mgmt vmx svm -name '*.S' 2>/dev/null | sort)
+KOBJ   := $(KSRC_C:%.c=$(BUILD)/k/%.o) $(KSRC_S:%.S=$(BUILD)/k/%.o)
+
+HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -I. -Ikernel -Ikernel/include \
+	-DKEEL_HOST_TEST -MMD -MP
+HOSTLIBS := -lcmocka
+
+.PHONY: all iso run run-uefi check unit integration fmt fmt-check clean deps
+all: iso
+
+deps:
+	@./tools/deps.sh
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+$(BUILD)/k/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(BUILD)/keel.elf: $(KOBJ) boot/linker.ld
+	$(CC) $(KLDFLAGS) -o $@ $(KOBJ) -lgcc
+	@./tools/check-sse.sh $@
+
+iso: $(BUILD)/keel.iso
+$(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/iso/boot/keel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: deps iso
+	@./tools/run-qemu.sh $(BUILD)/keel.iso bios
+run-uefi: deps iso
+	@./tools/run-qemu.sh $(BUILD)/keel.iso uefi
+
+# ---- host unit tests (cmocka, ASan + UBSan) ----
+# Each tests/unit/NAME.mk adds NAME to UNIT_TESTS and sets NAME_SRCS.
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/%)
+
+define unit_rule
+$(BUILD)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ $$^ $$(HOSTLIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_BINS)
+	@$(PYTHON) tests/run_unit.py $(UNIT_BINS)
+
+integration: iso
+	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso
+
+check: deps
+	@$(MAKE) --no-print-directory fmt-check
+	@$(MAKE) --no-print-directory iso
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+FMT_FILES = $(shell find boot kernel drivers mgmt vmx svm tests -name '*.[ch]' 2>/dev/null)
+fmt:
+	clang-format -i $(FMT_FILES)
+fmt-check:
+	@clang-format --dry-run --Werror $(FMT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJ:.o=.d) $(wildcard $(BUILD)/unit/*.d)
