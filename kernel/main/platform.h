@@ -1,0 +1,20 @@
+/* What the boot steps learned about the machine, for the shell and later code. */
+#ifndef KEEL_PLATFORM_H
+#define KEEL_PLATFORM_H
+
+#include "core/cmdline.h"
+#include "drivers/acpi/acpi.h"
+#include "keel/boot_info.h"
+
+const struct boot_info *platform_boot_info(void);
+const struct acpi_info *platform_acpi(void); /* NULL when ACPI was unusable */
+const struct keel_config *platform_config(void);
+
+void platform_init_cpus(void);
+unsigned platform_cpus_online(void);
+_Noreturn void platform_reboot(void);
+const char *platform_poweroff(void); /* returns why it could not */
+
+_Noreturn void mgmt_serial_loop(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* Keel's address space: the kernel image in the top 2 GiB, a direct map of
+ * physical memory at DIRECT_MAP_BASE, and the frame allocator and heap that
+ * live on it. Hardware-facing glue; the logic is in memmap/frame/pt/heap. */
+#ifndef KEEL_KMEM_H
+#define KEEL_KMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keel/boot_info.h"
+
+#define KERNEL_VMA 0xFFFFFFFF80000000ull
+#define DIRECT_MAP_BASE 0xFFFF800000000000ull
+#define PAGE_SIZE 4096ull
+
+void *phys_to_virt(uint64_t pa);
+uint64_t kernel_virt_to_phys(const void *p);
+
+/* Sets up frames, page tables and the heap; panics with a reason on failure. */
+void kmem_init(const struct boot_info *bi, uint64_t mbi_phys, uint64_t mbi_len);
+uint64_t kmem_direct_map_size(void);
+
+struct kmem_stats {
+	uint64_t usable_bytes;  /* what the firmware map calls usable */
+	uint64_t free_bytes;    /* frames not handed out */
+	uint64_t kernel_bytes;  /* Keel's image */
+	uint64_t reserved_bytes;
+	size_t heap_in_use;
+	uint32_t regions;
+};
+void kmem_stats(struct kmem_stats *s);
+const struct mem_region *kmem_map(size_t *n);
+uint64_t kmem_check_wx(void); /* writable+executable leaves in the live tables */
+
+void *kmalloc(size_t n);
+void *kzalloc(size_t n);
+void kfree(void *p);
+
+#endif

@@ -1,0 +1,80 @@
+/* The management command table, shared by every transport. */
+#include "core/printk.h"
+#include "keel/version.h"
+#include "main/platform.h"
+#include "mgmt/commands.h"
+#include "mm/kmem.h"
+
+static void cmd_help(const struct shell_io *io, int argc, char **argv);
+
+static void cmd_version(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	shell_printf(io, "Keel %s (built %s %s)\r\n", KEEL_VERSION, __DATE__, __TIME__);
+}
+
+static void cmd_cpus(const struct shell_io *io, int argc, char **argv)
+{
+	const struct acpi_info *a = platform_acpi();
+
+	(void)argc;
+	(void)argv;
+	shell_printf(io, "%u CPUs online\r\n", platform_cpus_online());
+	if (!a)
+		return;
+	for (uint32_t i = 0; i < a->ncpus; i++)
+		shell_printf(io, "cpu %u: APIC ID %u, %s\r\n", i, a->cpus[i].apic_id,
+			     i < platform_cpus_online() ? "online" : "offline");
+}
+
+static void cmd_mem(const struct shell_io *io, int argc, char **argv)
+{
+	struct kmem_stats s;
+	size_t n;
+	const struct mem_region *m = kmem_map(&n);
+	static const char *const names[] = {"?", "usable", "reserved", "ACPI reclaim", "ACPI NVS",
+					    "bad"};
+
+	(void)argc;
+	(void)argv;
+	kmem_stats(&s);
+	shell_printf(io, "usable %lu KiB (%lu MiB), free %lu KiB, kernel %lu KiB, heap %zu bytes\r\n",
+		     s.usable_bytes >> 10, s.usable_bytes >> 20, s.free_bytes >> 10,
+		     s.kernel_bytes >> 10, s.heap_in_use);
+	for (size_t i = 0; i < n; i++)
+		shell_printf(io, "  %016lx-%016lx %s\r\n", m[i].base, m[i].base + m[i].len - 1,
+			     m[i].type <= 5 ? names[m[i].type] : "?");
+}
+
+static void cmd_reboot(const struct shell_io *io, int argc, char **argv)
+{
+	(void)io;
+	(void)argc;
+	(void)argv;
+	platform_reboot();
+}
+
+static void cmd_poweroff(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	shell_printf(io, "error: %s\r\n", platform_poweroff());
+}
+
+const struct shell_cmd mgmt_commands[] = {
+	{"help", "", "list commands", 0, 0, cmd_help},
+	{"version", "", "show Keel's version", 0, 0, cmd_version},
+	{"cpus", "", "list CPUs and how many are online", 0, 0, cmd_cpus},
+	{"mem", "", "show memory totals and the firmware memory map", 0, 0, cmd_mem},
+	{"reboot", "", "reset the machine", 0, 0, cmd_reboot},
+	{"poweroff", "", "power the machine off (ACPI S5)", 0, 0, cmd_poweroff},
+};
+const size_t mgmt_ncommands = sizeof(mgmt_commands) / sizeof(mgmt_commands[0]);
+
+static void cmd_help(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	shell_help(mgmt_commands, mgmt_ncommands, io);
+}

@@ -1,0 +1,41 @@
+/* The serial transport of the management shell. */
+#include "core/printk.h"
+#include "drivers/uart/uart16550.h"
+#include "keel/x86.h"
+#include "main/platform.h"
+#include "mgmt/commands.h"
+
+#define PROMPT "keel> "
+
+static void serial_write(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	console_write(s, n);
+}
+
+static const struct shell_io serial_io = {NULL, serial_write};
+
+_Noreturn void mgmt_serial_loop(void)
+{
+	struct line_editor le;
+
+	le_init(&le);
+	console_write(PROMPT, sizeof(PROMPT) - 1);
+	for (;;) {
+		int c = uart_getc();
+		if (c < 0) {
+			cpu_relax();
+			continue;
+		}
+		enum le_result r = le_feed(&le, (char)c, &serial_io);
+		if (r == LE_NONE)
+			continue;
+		if (r == LE_LINE)
+			shell_execute(mgmt_commands, mgmt_ncommands, &serial_io, le.buf);
+		else if (r == LE_OVERLONG)
+			shell_printf(&serial_io, "error: line too long (max %d characters)\r\n",
+				     SHELL_LINE_MAX);
+		le_init(&le);
+		console_write(PROMPT, sizeof(PROMPT) - 1);
+	}
+}

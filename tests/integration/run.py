@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Keel boot-path integration tests: boot the ISO under QEMU (BIOS and UEFI)
+and Bochs, then check what Keel's serial shell says. Prints one result line
+per check and a closing 'N passed, M failed' line."""
+import argparse
+import concurrent.futures
+import os
+import re
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keelboot import BochsMachine, BootError, QemuMachine, PROMPT  # noqa: E402
+
+SCENARIOS = {
+    # name: (kind, cpus, MiB, extra)
+    "qemu-bios-1cpu": ("qemu", 1, 256, {}),
+    "qemu-bios-4cpu": ("qemu", 4, 512, {}),
+    "qemu-q35-bios-2cpu": ("qemu", 2, 256, {"machine": "q35"}),
+    "qemu-uefi-1cpu": ("qemu", 1, 512, {"uefi": True}),
+    "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
+    "bochs-1cpu": ("bochs", 1, 256, {}),
+    "bochs-2cpu": ("bochs", 2, 256, {}),
+}
+BOOT_TIMEOUT = {"qemu": 60, "bochs": 300}
+
+
+class Checker:
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.results = []
+
+    def check(self, name, ok, detail=""):
+        self.results.append((f"{self.scenario}: {name}", bool(ok), detail))
+
+
+def check_boot(c, m, cpus, mem_mb, kind, uefi):
+    out = m.expect(rb"Keel \S+ booting \((\w+)", BOOT_TIMEOUT[kind])
+    fw = out.group(1).decode()
+    c.check("firmware detected", fw == ("UEFI" if uefi else "BIOS"), f"Keel says {fw}")
+    acpi = m.expect(rb"ACPI: [^\r\n]*", 60).group(0).decode()
+    found = re.search(r"(\d+) CPUs", acpi)
+    c.check("ACPI summary names every CPU", found and int(found.group(1)) == cpus, acpi)
+    wx = m.expect(rb"W\^X check: (\d+) writable\+executable", 60)
+    c.check("no writable+executable mapping", wx.group(1) == b"0", wx.group(0).decode())
+    m.expect(re.escape(PROMPT), 60)
+    c.check("prompt appears", True)
+
+
+def check_shell(c, m, cpus, mem_mb):
+    out = m.command("cpus")
+    listed = re.findall(r"cpu \d+: APIC ID \d+", out)
+    c.check("cpus lists every CPU", len(listed) == cpus, out.strip())
+    online = re.search(r"(\d+) CPUs online", out)
+    c.check("cpus reports CPUs online", online is not None, out.strip())
+    out = m.command("mem")
+    usable = re.search(r"usable (\d+) KiB", out)
+    kib = int(usable.group(1)) if usable else 0
+    c.check("mem: usable within 5% below -m", 0.95 * mem_mb * 1024 <= kib <= mem_mb * 1024,
+            f"usable {kib} KiB of {mem_mb * 1024} KiB")
+    out = m.command("frobnicate")
+    c.check("unknown command: one-line error",
+            out.strip() == "error: unknown command 'frobnicate' (try 'help')", repr(out))
+    out = m.command("x" * 300)
+    c.check("over-long line rejected", "error: line too long" in out and out.count("\n") == 1,
+            repr(out[-80:]))
+    out = m.command("version")
+    c.check("version answers", re.search(r"Keel \d+\.\d+\.\d+", out), out.strip())
+    out = m.command("help")
+    c.check("help lists the first command table",
+            all(re.search(rf"^{w}\b", out, re.M) for w in
+                ("help", "version", "cpus", "mem", "reboot", "poweroff")), out)
+
+
+def check_poweroff(c, m, kind):
+    if kind != "qemu":
+        return
+    m._write(b"poweroff\r")
+    code = m.wait_exit(30)
+    c.check("poweroff stops the machine (ACPI S5)", code is not None, f"exit {code}")
+
+
+def run_scenario(name, iso, log_dir):
+    kind, cpus, mem_mb, extra = SCENARIOS[name]
+    c = Checker(name)
+    m = None
+    try:
+        if kind == "qemu":
+            m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
+        else:
+            m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb)
+        check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False))
+        check_shell(c, m, cpus, mem_mb)
+        check_poweroff(c, m, kind)
+    except BootError as e:
+        c.check("boot and shell reachable", False, str(e))
+    except Exception:  # a harness bug must fail loudly, not hide
+        c.check("harness", False, traceback.format_exc())
+    finally:
+        if m:
+            m.close()
+    return c.results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iso", required=True)
+    ap.add_argument("--only", nargs="*", help="scenario names (default: all)")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    names = args.only or list(SCENARIOS)
+    log_dir = os.path.join(os.path.dirname(os.path.abspath(args.iso)), "test")
+    os.makedirs(log_dir, exist_ok=True)
+    for f in os.listdir(log_dir):
+        if f.endswith(".log"):
+            os.unlink(os.path.join(log_dir, f))
+    passed = failed = 0
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+        futures = {ex.submit(run_scenario, n, args.iso, log_dir): n for n in names}
+        for fut in concurrent.futures.as_completed(futures):
+            for name, ok, detail in fut.result():
+                print(f"{'PASS' if ok else 'FAIL'}: {name}")
+                if not ok and detail:
+                    print("      " + detail.replace("\n", "\n      "))
+                passed += ok
+                failed += not ok
+            sys.stdout.flush()
+    print(f"integration: {passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
