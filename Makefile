@@ -10,7 +10,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-
 	-isystem $(shell $(CC) -print-file-name=include) \
 	-I. -Ikernel -Ikernel/include -MMD -MP
 KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
-KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T boot/linker.ld
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--no-warn-rwx-segments -Wl,--build-id=none -T boot/linker.ld
 
 KSRC_C := $(shell find boot kernel drivers mgmt vmx svm -name '*.c' 2>/dev/null | sort)
 KSRC_S := $(shell find boot kernel drivers mgmt vmx svm -name '*.S' 2>/dev/null | sort)
@@ -60,7 +60,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/%)
 define unit_rule
 $(BUILD)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
 	@mkdir -p $$(dir $$@)
-	$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ $$^ $$(HOSTLIBS)
+	$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ $$(filter %.c,$$^) $$(HOSTLIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

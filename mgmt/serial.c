@@ -35,7 +35,7 @@ _Noreturn void mgmt_serial_loop(void)
 		else if (r == LE_OVERLONG)
 			shell_printf(&serial_io, "error: line too long (max %d characters)\r\n",
 				     SHELL_LINE_MAX);
-		le_init(&le);
+		le_reset(&le);
 		console_write(PROMPT, sizeof(PROMPT) - 1);
 	}
 }

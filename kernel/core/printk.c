@@ -6,6 +6,7 @@
 #include "core/spinlock.h"
 #include "drivers/uart/uart16550.h"
 #include "keel/x86.h"
+#include "main/platform.h"
 
 #define PRINTK_BUF 512
 
@@ -57,6 +58,7 @@ _Noreturn void panic(const char *fmt, ...)
 	va_list ap;
 
 	__asm__ volatile("cli");
+	platform_stop_others();
 	console_lock.locked = 0; /* the panicking CPU may have held it */
 	console_write("\nPANIC: ", 8);
 	va_start(ap, fmt);

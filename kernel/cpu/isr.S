@@ -52,3 +52,5 @@ isr_common:
 	pop %rax
 	add $16, %rsp
 	iretq
+
+	.section .note.GNU-stack, "", @progbits

@@ -29,6 +29,12 @@ static struct heap heap;
 static struct spinlock mem_lock;
 static int direct_map_live;
 static uint64_t direct_map_size;
+static uint64_t trampoline_page;
+static uint64_t stacks_made;
+static uint64_t bitmap_pa;
+
+#define TRAMPOLINE_FIRST 0x1000ull /* page 0 holds the real-mode IVT */
+#define TRAMPOLINE_BELOW 0xA0000ull
 
 void *phys_to_virt(uint64_t pa)
 {
@@ -116,6 +122,12 @@ static void init_frames(const struct boot_info *bi, uint64_t mbi, uint64_t mbi_l
 	if (frame_init(&frames, map, map_n, phys_to_virt(at), bytes) != ST_OK)
 		panic("memory: frame allocator refused the memory map");
 	avoid[navoid++] = (struct mem_range){at, bytes};
+	bitmap_pa = at;
+	/* Low memory stays reserved as a whole; the trampoline comes from it. */
+	struct mem_range page0 = {0, TRAMPOLINE_FIRST};
+	if (memmap_find_free(map, map_n, PAGE_SIZE, PAGE_SIZE, TRAMPOLINE_BELOW, &page0, 1,
+			     &trampoline_page) != ST_OK)
+		trampoline_page = 0;
 	for (size_t i = 0; i < navoid; i++)
 		frame_reserve(&frames, avoid[i].base, avoid[i].len);
 }
@@ -186,7 +198,34 @@ void kmem_init(const struct boot_info *bi, uint64_t mbi, uint64_t mbi_len)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr3(kernel_pt.root);
 	direct_map_live = 1;
+	/* The identity map is gone: reach the bitmap through the direct map. */
+	frames.bitmap = phys_to_virt(bitmap_pa);
 	heap_init(&heap, &heap_pages);
+}
+
+uint64_t kmem_trampoline_page(void)
+{
+	return trampoline_page;
+}
+
+status_t kmem_alloc_stack(uint64_t *top)
+{
+	uint64_t f = spin_lock_irqsave(&mem_lock);
+	uint64_t va = KSTACK_AREA + stacks_made * (KSTACK_SIZE + PAGE_SIZE) + PAGE_SIZE;
+	uint64_t pa;
+	status_t st = frame_alloc(&frames, KSTACK_SIZE / PAGE_SIZE, 1, 0, &pa);
+
+	if (st == ST_OK) {
+		st = pt_map(&kernel_pt, va, pa, KSTACK_SIZE, PT_R | PT_W | PT_GLOBAL);
+		if (st != ST_OK && frame_free(&frames, pa, KSTACK_SIZE / PAGE_SIZE) != ST_OK)
+			panic("stack frames freed twice");
+	}
+	if (st == ST_OK) {
+		stacks_made++;
+		*top = va + KSTACK_SIZE;
+	}
+	spin_unlock_irqrestore(&mem_lock, f);
+	return st;
 }
 
 void kmem_stats(struct kmem_stats *s)

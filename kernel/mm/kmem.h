@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "keel/boot_info.h"
+#include "keel/status.h"
 
 #define KERNEL_VMA 0xFFFFFFFF80000000ull
 #define DIRECT_MAP_BASE 0xFFFF800000000000ull
@@ -30,7 +31,15 @@ struct kmem_stats {
 };
 void kmem_stats(struct kmem_stats *s);
 const struct mem_region *kmem_map(size_t *n);
-uint64_t kmem_check_wx(void); /* writable+executable leaves in the live tables */
+uint64_t kmem_check_wx(void);
+
+/* A page below 1 MiB for the AP start code, 0 if the firmware left none. */
+uint64_t kmem_trampoline_page(void);
+/* A fresh KSTACK_SIZE stack in the stack area, with an unmapped guard page
+ * under it; *top is the initial stack pointer. */
+#define KSTACK_SIZE (16 * 1024ull)
+#define KSTACK_AREA 0xFFFFFE0000000000ull
+status_t kmem_alloc_stack(uint64_t *top) MUST_CHECK; /* writable+executable leaves in the live tables */
 
 void *kmalloc(size_t n);
 void *kzalloc(size_t n);

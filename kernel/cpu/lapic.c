@@ -1,0 +1,121 @@
+/* Local APIC access, xAPIC (MMIO) or x2APIC (MSRs) as the firmware left it. */
+#include "cpu/lapic.h"
+#include "cpu/timer.h"
+#include "keel/x86.h"
+#include "mm/kmem.h"
+
+#define MSR_APIC_BASE 0x1B
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_X2APIC (1ull << 10)
+#define APIC_BASE_ADDR_MASK 0xFFFFFF000ull
+#define MSR_X2APIC_FIRST 0x800
+
+#define LAPIC_ID 0x20
+#define LAPIC_EOI 0xB0
+#define LAPIC_SVR 0xF0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3E0
+
+#define SVR_ENABLE (1u << 8)
+#define SPURIOUS_VECTOR 0xFF
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_NMI (4u << 8)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_PENDING (1u << 12)
+#define ICR_ALL_BUT_SELF (3u << 18)
+#define LVT_MASKED (1u << 16)
+#define TIMER_DIV_16 0x3
+#define CALIBRATION_US 10000ull
+#define ICR_WAIT_US 100000ull
+
+static int x2apic;
+static volatile uint32_t *mmio;
+
+static uint32_t lapic_read(uint32_t reg)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(MSR_X2APIC_FIRST + (reg >> 4));
+	return mmio[reg / 4];
+}
+
+static void lapic_write(uint32_t reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(MSR_X2APIC_FIRST + (reg >> 4), v);
+	else
+		mmio[reg / 4] = v;
+}
+
+void lapic_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (!(base & APIC_BASE_ENABLE))
+		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_ENABLE);
+	x2apic = !!(base & APIC_BASE_X2APIC);
+	mmio = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+	lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
+}
+
+uint32_t lapic_id(void)
+{
+	uint32_t id = lapic_read(LAPIC_ID);
+
+	return x2apic ? id : id >> 24;
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(LAPIC_EOI, 0);
+}
+
+static int send_ipi(uint32_t apic_id, uint32_t icr)
+{
+	uint64_t waited = 0;
+
+	if (x2apic) {
+		wrmsr(MSR_X2APIC_FIRST + (LAPIC_ICR_LO >> 4), ((uint64_t)apic_id << 32) | icr);
+		return 0;
+	}
+	lapic_write(LAPIC_ICR_HI, apic_id << 24);
+	lapic_write(LAPIC_ICR_LO, icr);
+	while (lapic_read(LAPIC_ICR_LO) & ICR_PENDING) {
+		if (waited++ > ICR_WAIT_US)
+			return -1;
+		udelay(1);
+	}
+	return 0;
+}
+
+int lapic_send_init(uint32_t apic_id)
+{
+	return send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+int lapic_send_sipi(uint32_t apic_id, uint8_t page)
+{
+	return send_ipi(apic_id, ICR_STARTUP | page);
+}
+
+void lapic_send_nmi_all_but_self(void)
+{
+	(void)send_ipi(0, ICR_NMI | ICR_ALL_BUT_SELF | ICR_LEVEL_ASSERT);
+}
+
+uint64_t lapic_timer_calibrate(void)
+{
+	uint32_t left;
+
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | SPURIOUS_VECTOR);
+	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
+	ref_delay(CALIBRATION_US);
+	left = lapic_read(LAPIC_TIMER_CUR);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	return (uint64_t)(0xFFFFFFFFu - left) * (1000000ull / CALIBRATION_US);
+}

@@ -1,0 +1,14 @@
+#ifndef KEEL_LAPIC_H
+#define KEEL_LAPIC_H
+
+#include <stdint.h>
+
+void lapic_init(void);          /* map and software-enable this CPU's LAPIC */
+uint32_t lapic_id(void);
+void lapic_eoi(void);
+int lapic_send_init(uint32_t apic_id);
+int lapic_send_sipi(uint32_t apic_id, uint8_t page);
+void lapic_send_nmi_all_but_self(void);
+uint64_t lapic_timer_calibrate(void); /* LAPIC timer ticks per second (divide 16) */
+
+#endif

@@ -1,0 +1,145 @@
+/* CPU bring-up: time references, the BSP's LAPIC, and every application
+ * processor started with INIT-SIPI-SIPI into its own idle loop. */
+#include "core/printk.h"
+#include "cpu/cpu.h"
+#include "cpu/lapic.h"
+#include "cpu/timer.h"
+#include "keel/kstring.h"
+#include "keel/x86.h"
+#include "main/platform.h"
+#include "mm/kmem.h"
+
+#define MAX_CPUS 256
+#define INIT_DELAY_US 10000
+#define SIPI_DELAY_US 200
+#define AP_ONLINE_TIMEOUT_US 500000
+#define MSR_GS_BASE 0xC0000101
+
+struct percpu {
+	struct percpu *self;
+	unsigned index;
+	uint32_t apic_id;
+	volatile int online;
+};
+
+extern char trampoline_start[], trampoline_end[];
+extern char trampoline_cr3[], trampoline_stack[], trampoline_entry[], trampoline_cpu[],
+	trampoline_kcr3[];
+extern char boot_pml4[], ap_entry_asm[];
+
+static struct percpu cpus[MAX_CPUS];
+static unsigned ncpus = 1;
+static volatile unsigned cpus_online = 1;
+
+unsigned platform_cpus_online(void)
+{
+	return cpus_online;
+}
+
+static void percpu_setup(unsigned index, uint32_t apic_id)
+{
+	struct percpu *p = &cpus[index];
+
+	p->self = p;
+	p->index = index;
+	p->apic_id = apic_id;
+	wrmsr(MSR_GS_BASE, (uint64_t)p);
+}
+
+static void nmi_stop(struct regs *r)
+{
+	(void)r;
+	halt_forever(); /* another CPU panicked */
+}
+
+void ap_main(unsigned index)
+{
+	cpu_init_tables(index);
+	lapic_init();
+	percpu_setup(index, lapic_id());
+	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
+	cpus[index].online = 1;
+	for (;;)
+		__asm__ volatile("sti; hlt");
+}
+
+static void set_param(char *field, uint64_t v)
+{
+	uint64_t pa = kmem_trampoline_page() + (uint64_t)(field - trampoline_start);
+
+	*(volatile uint64_t *)phys_to_virt(pa) = v;
+}
+
+static int start_ap(unsigned index, uint32_t apic_id)
+{
+	uint64_t top;
+	uint8_t page = (uint8_t)(kmem_trampoline_page() >> 12);
+
+	if (kmem_alloc_stack(&top) != ST_OK) {
+		pr_err("smp: no memory for CPU %u's stack\n", index);
+		return -1;
+	}
+	set_param(trampoline_cr3, kernel_virt_to_phys(boot_pml4));
+	set_param(trampoline_kcr3, read_cr3());
+	set_param(trampoline_stack, top);
+	set_param(trampoline_entry, (uint64_t)ap_entry_asm);
+	set_param(trampoline_cpu, index);
+	if (lapic_send_init(apic_id) < 0)
+		return -1;
+	udelay(INIT_DELAY_US);
+	for (int i = 0; i < 2 && !cpus[index].online; i++) {
+		if (lapic_send_sipi(apic_id, page) < 0)
+			return -1;
+		udelay(SIPI_DELAY_US);
+	}
+	for (unsigned us = 0; !cpus[index].online && us < AP_ONLINE_TIMEOUT_US; us += 100)
+		udelay(100);
+	return cpus[index].online ? 0 : -1;
+}
+
+static void start_aps(const struct acpi_info *a, uint32_t bsp_id, unsigned limit)
+{
+	memcpy(phys_to_virt(kmem_trampoline_page()), trampoline_start,
+	       (size_t)(trampoline_end - trampoline_start));
+	for (uint32_t i = 0; i < a->ncpus; i++) {
+		uint32_t id = a->cpus[i].apic_id;
+		if (id == bsp_id || !a->cpus[i].enabled)
+			continue;
+		if (ncpus >= limit || ncpus >= MAX_CPUS) {
+			pr_info("smp: CPU with APIC ID %u left offline (limit %u)\n", id, limit);
+			continue;
+		}
+		cpus[ncpus].apic_id = id;
+		if (start_ap(ncpus, id) < 0) {
+			pr_err("smp: CPU with APIC ID %u did not come online\n", id);
+			continue;
+		}
+		ncpus++;
+	}
+}
+
+void platform_init_cpus(void)
+{
+	const struct acpi_info *a = platform_acpi();
+	const struct keel_config *c = platform_config();
+	unsigned limit = c->maxcpus ? c->maxcpus : MAX_CPUS;
+	uint64_t lapic_hz;
+
+	timer_init();
+	lapic_init();
+	percpu_setup(0, lapic_id());
+	irq_register(VEC_NMI, nmi_stop);
+	lapic_hz = lapic_timer_calibrate();
+	pr_info("timer: TSC %lu.%03lu MHz, LAPIC timer %lu.%03lu MHz (measured against the %s)\n",
+		tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, lapic_hz / 1000000,
+		(lapic_hz / 1000) % 1000, timer_reference());
+	if (a && kmem_trampoline_page())
+		start_aps(a, cpus[0].apic_id, limit);
+	pr_info("%u CPUs online\n", cpus_online);
+}
+
+void platform_stop_others(void)
+{
+	if (cpus_online > 1)
+		lapic_send_nmi_all_but_self();
+}

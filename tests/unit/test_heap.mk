@@ -1,0 +1,2 @@
+UNIT_TESTS += test_heap
+test_heap_SRCS := kernel/mm/heap.c
