@@ -35,12 +35,14 @@ class Checker:
 
 
 def check_boot(c, m, cpus, mem_mb, kind, uefi):
-    out = m.expect(rb"Keel \S+ booting \((\w+)", BOOT_TIMEOUT[kind])
+    out = m.expect(rb"Keel \S+ booting \((\w+),", BOOT_TIMEOUT[kind])
     fw = out.group(1).decode()
     c.check("firmware detected", fw == ("UEFI" if uefi else "BIOS"), f"Keel says {fw}")
-    acpi = m.expect(rb"ACPI: [^\r\n]*", 60).group(0).decode()
-    found = re.search(r"(\d+) CPUs", acpi)
+    acpi = m.expect(rb"ACPI: [^\r\n]*\r?\n", 60).group(0).decode().strip()
+    found = re.search(r"(\d+) CPUs?\b", acpi)
     c.check("ACPI summary names every CPU", found and int(found.group(1)) == cpus, acpi)
+    up = m.expect(rb"(\d+) CPUs online\r?\n", 60)
+    c.check("boot brings every CPU online", int(up.group(1)) == cpus, up.group(0).decode())
     wx = m.expect(rb"W\^X check: (\d+) writable\+executable", 60)
     c.check("no writable+executable mapping", wx.group(1) == b"0", wx.group(0).decode())
     m.expect(re.escape(PROMPT), 60)
@@ -52,7 +54,8 @@ def check_shell(c, m, cpus, mem_mb):
     listed = re.findall(r"cpu \d+: APIC ID \d+", out)
     c.check("cpus lists every CPU", len(listed) == cpus, out.strip())
     online = re.search(r"(\d+) CPUs online", out)
-    c.check("cpus reports CPUs online", online is not None, out.strip())
+    c.check("every CPU online", online and int(online.group(1)) == cpus, out.strip())
+    c.check("cpus marks each CPU online", out.count(", online") == cpus, out.strip())
     out = m.command("mem")
     usable = re.search(r"usable (\d+) KiB", out)
     kib = int(usable.group(1)) if usable else 0
