@@ -27,7 +27,7 @@ struct regs {
 
 typedef void (*irq_handler_fn)(struct regs *r);
 
-void cpu_init_tables(unsigned cpu);           /* GDT, TSS, IDT on this CPU */
+void cpu_init_tables(unsigned cpu); /* GDT, TSS, IDT on this CPU */
 void irq_register(uint8_t vector, irq_handler_fn fn);
 void isr_dispatch(struct regs *r);
 _Noreturn void panic_exception(const struct regs *r);

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-void lapic_init(void);          /* map and software-enable this CPU's LAPIC */
+void lapic_init(void); /* map and software-enable this CPU's LAPIC */
 uint32_t lapic_id(void);
 void lapic_eoi(void);
 int lapic_send_init(uint32_t apic_id);

@@ -2,19 +2,43 @@
 #include "core/printk.h"
 #include "cpu/cpu.h"
 #include "keel/x86.h"
+#include "mm/kmem.h"
 
 #define MAX_TRACE_FRAMES 16
 #define KERNEL_TEXT_LOW 0xFFFFFFFF80000000ull
 
-static const char *const exception_names[NUM_EXCEPTIONS] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available",
-	"#DF double fault", "coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
-	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved",
-	"#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
-	"#VE virtualization", "#CP control protection", "reserved", "reserved", "reserved",
-	"reserved", "reserved", "reserved", "#HV hypervisor injection", "#VC VMM communication",
-	"#SX security", "reserved"};
+static const char *const exception_names[NUM_EXCEPTIONS] = {"#DE divide error",
+							    "#DB debug",
+							    "NMI",
+							    "#BP breakpoint",
+							    "#OF overflow",
+							    "#BR bound range",
+							    "#UD invalid opcode",
+							    "#NM device not available",
+							    "#DF double fault",
+							    "coprocessor overrun",
+							    "#TS invalid TSS",
+							    "#NP segment not present",
+							    "#SS stack fault",
+							    "#GP general protection",
+							    "#PF page fault",
+							    "reserved",
+							    "#MF x87 error",
+							    "#AC alignment check",
+							    "#MC machine check",
+							    "#XM SIMD error",
+							    "#VE virtualization",
+							    "#CP control protection",
+							    "reserved",
+							    "reserved",
+							    "reserved",
+							    "reserved",
+							    "reserved",
+							    "reserved",
+							    "#HV hypervisor injection",
+							    "#VC VMM communication",
+							    "#SX security",
+							    "reserved"};
 
 static const char *vector_name(uint64_t v)
 {
@@ -56,6 +80,8 @@ _Noreturn void panic_exception(const struct regs *r)
 	printk(LOG_EMERG, "\nPANIC: exception %s (vector %lu), error code 0x%lx\n",
 	       vector_name(r->vector), r->vector, r->error);
 	dump_regs(r);
+	if (kmem_is_stack_guard(read_cr2()))
+		printk(LOG_EMERG, "stack overflow: CR2 is in the guard page under a stack\n");
 	dump_trace(r->rbp);
 	panic("unhandled exception");
 }

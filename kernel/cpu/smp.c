@@ -24,7 +24,7 @@ struct percpu {
 
 extern char trampoline_start[], trampoline_end[];
 extern char trampoline_cr3[], trampoline_stack[], trampoline_entry[], trampoline_cpu[],
-	trampoline_kcr3[];
+    trampoline_kcr3[];
 extern char boot_pml4[], ap_entry_asm[];
 
 static struct percpu cpus[MAX_CPUS];

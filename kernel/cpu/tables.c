@@ -52,12 +52,12 @@ static void idt_set(unsigned vec, uint8_t ist)
 	uint64_t a = (uint64_t)isr_stubs + 16 * vec;
 
 	idt[vec] = (struct idt_entry){
-		.offset_lo = (uint16_t)a,
-		.selector = GDT_KCODE,
-		.ist = ist,
-		.type = IDT_INTERRUPT_GATE,
-		.offset_mid = (uint16_t)(a >> 16),
-		.offset_hi = (uint32_t)(a >> 32),
+	    .offset_lo = (uint16_t)a,
+	    .selector = GDT_KCODE,
+	    .ist = ist,
+	    .type = IDT_INTERRUPT_GATE,
+	    .offset_mid = (uint16_t)(a >> 16),
+	    .offset_hi = (uint32_t)(a >> 32),
 	};
 }
 

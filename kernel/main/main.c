@@ -86,7 +86,8 @@ static void init_acpi(void)
 		pr_warn("ACPI: the boot loader passed no RSDP; assuming one CPU\n");
 		return;
 	}
-	if (acpi_parse(boot_info.rsdp, boot_info.rsdp_len, &mem, &acpi, err, sizeof(err)) != ST_OK) {
+	if (acpi_parse(boot_info.rsdp, boot_info.rsdp_len, &mem, &acpi, err, sizeof(err)) !=
+	    ST_OK) {
 		pr_err("ACPI: %s; assuming one CPU\n", err);
 		return;
 	}

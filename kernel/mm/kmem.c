@@ -11,7 +11,7 @@
 #include "mm/pt.h"
 #include "mm/pt_x86.h"
 
-#define LOW_MEMORY_END 0x100000ull  /* BIOS data, EBDA, option ROMs, AP trampoline */
+#define LOW_MEMORY_END 0x100000ull /* BIOS data, EBDA, option ROMs, AP trampoline */
 #define FOUR_GIB 0x100000000ull
 #define MAX_AVOID (BOOT_MAX_MODULES + 4)
 #define CPUID_EXT_FEATURES 0x80000001u
@@ -160,7 +160,8 @@ static void build_page_tables(void)
 	for (size_t i = 0; i < map_n; i++)
 		if (map[i].base + map[i].len > top)
 			top = map[i].base + map[i].len;
-	direct_map_size = top < FOUR_GIB ? FOUR_GIB : (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+	direct_map_size =
+	    top < FOUR_GIB ? FOUR_GIB : (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
 	if (pt_init(&kernel_pt, fmt, &kernel_pt_mem) != ST_OK)
 		panic("page tables: no memory for the root table");
 	map_or_panic(DIRECT_MAP_BASE, 0, direct_map_size, PT_R | PT_W | PT_GLOBAL, "direct map");
@@ -226,6 +227,17 @@ status_t kmem_alloc_stack(uint64_t *top)
 	}
 	spin_unlock_irqrestore(&mem_lock, f);
 	return st;
+}
+
+int kmem_is_stack_guard(uint64_t va)
+{
+	uint64_t boot_guard = (uint64_t)boot_stack_guard;
+
+	if (va >= boot_guard && va < boot_guard + PAGE_SIZE)
+		return 1;
+	if (va < KSTACK_AREA || va >= KSTACK_AREA + stacks_made * (KSTACK_SIZE + PAGE_SIZE))
+		return 0;
+	return (va - KSTACK_AREA) % (KSTACK_SIZE + PAGE_SIZE) < PAGE_SIZE;
 }
 
 void kmem_stats(struct kmem_stats *s)

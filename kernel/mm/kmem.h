@@ -22,15 +22,16 @@ void kmem_init(const struct boot_info *bi, uint64_t mbi_phys, uint64_t mbi_len);
 uint64_t kmem_direct_map_size(void);
 
 struct kmem_stats {
-	uint64_t usable_bytes;  /* what the firmware map calls usable */
-	uint64_t free_bytes;    /* frames not handed out */
-	uint64_t kernel_bytes;  /* Keel's image */
+	uint64_t usable_bytes; /* what the firmware map calls usable */
+	uint64_t free_bytes;   /* frames not handed out */
+	uint64_t kernel_bytes; /* Keel's image */
 	uint64_t reserved_bytes;
 	size_t heap_in_use;
 	uint32_t regions;
 };
 void kmem_stats(struct kmem_stats *s);
 const struct mem_region *kmem_map(size_t *n);
+/* Writable+executable leaves in the live tables (0 is the only good answer). */
 uint64_t kmem_check_wx(void);
 
 /* A page below 1 MiB for the AP start code, 0 if the firmware left none. */
@@ -39,7 +40,9 @@ uint64_t kmem_trampoline_page(void);
  * under it; *top is the initial stack pointer. */
 #define KSTACK_SIZE (16 * 1024ull)
 #define KSTACK_AREA 0xFFFFFE0000000000ull
-status_t kmem_alloc_stack(uint64_t *top) MUST_CHECK; /* writable+executable leaves in the live tables */
+MUST_CHECK status_t kmem_alloc_stack(uint64_t *top);
+/* Whether va lies in the guard page under one of Keel's stacks. */
+int kmem_is_stack_guard(uint64_t va);
 
 void *kmalloc(size_t n);
 void *kzalloc(size_t n);

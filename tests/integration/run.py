@@ -19,6 +19,8 @@ SCENARIOS = {
     "qemu-q35-bios-2cpu": ("qemu", 2, 256, {"machine": "q35"}),
     "qemu-uefi-1cpu": ("qemu", 1, 512, {"uefi": True}),
     "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
+    "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
+    "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
 }
@@ -83,8 +85,35 @@ def check_poweroff(c, m, kind):
     c.check("poweroff stops the machine (ACPI S5)", code is not None, f"exit {code}")
 
 
+PANIC_EXPECT = {
+    "stack-overflow": [rb"PANIC: exception #DF double fault \(vector 8\)",
+                       rb"CR2 ffffffff8[0-9a-f]{7}",
+                       rb"stack overflow: CR2 is in the guard page"],
+    "fault": [rb"PANIC: exception #PF page fault \(vector 14\), error code 0x0",
+              rb"CR2 ffffff0000000000"],
+}
+
+
+def check_panic(c, m, test):
+    m._write(f"selftest {test}\r".encode())
+    start = m.pos
+    for pattern in PANIC_EXPECT[test] + [rb"RIP ffffffff8", rb"RAX [0-9a-f]{16}",
+                                         rb"stack trace:\r?\n  \[0\] ffffffff8",
+                                         rb"system halted"]:
+        try:
+            m.pos = start  # each line is looked for in the whole panic report
+            m.expect(pattern, 30)
+            c.check(f"panic output has {pattern.decode()}", True)
+        except BootError as e:
+            c.check(f"panic output has {pattern.decode()}", False, str(e))
+            return
+    c.check("machine stays halted after panic", m.alive())
+
+
 def run_scenario(name, iso, log_dir):
     kind, cpus, mem_mb, extra = SCENARIOS[name]
+    extra = dict(extra)
+    selftest = extra.pop("selftest", None)
     c = Checker(name)
     m = None
     try:
@@ -93,6 +122,9 @@ def run_scenario(name, iso, log_dir):
         else:
             m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb)
         check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False))
+        if selftest:
+            check_panic(c, m, selftest)
+            return c.results
         check_shell(c, m, cpus, mem_mb)
         check_poweroff(c, m, kind)
     except BootError as e:

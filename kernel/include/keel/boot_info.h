@@ -30,7 +30,7 @@ struct mem_region {
 
 struct boot_module {
 	uint64_t start; /* physical, inclusive */
-	uint64_t end;   /* physical, exclusive */
+	uint64_t end;	/* physical, exclusive */
 	char name[BOOT_MODNAME_MAX];
 };
 
