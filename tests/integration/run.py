@@ -6,6 +6,8 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shutil
+import subprocess
 import sys
 import traceback
 
@@ -21,6 +23,7 @@ SCENARIOS = {
     "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
     "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
+    "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
 }
@@ -85,6 +88,49 @@ def check_poweroff(c, m, kind):
     c.check("poweroff stops the machine (ACPI S5)", code is not None, f"exit {code}")
 
 
+MODULE_BYTES = 12345
+CUSTOM_CMDLINE = "maxcpus=1 bogus=1 loglevel=nonsense"
+
+
+def build_modules_iso(iso, log_dir):
+    """An ISO with a boot module and a command line with good and bad options."""
+    root = os.path.join(log_dir, "iso-modules")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    elf = os.path.join(os.path.dirname(os.path.abspath(iso)), "keel.elf")
+    shutil.copy(elf, os.path.join(root, "boot", "keel.elf"))
+    with open(os.path.join(root, "boot", "hello.bin"), "wb") as f:
+        f.write(bytes(i & 0xFF for i in range(MODULE_BYTES)))
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
+                "terminal_output serial\nset timeout=0\n"
+                f"menuentry Keel {{\n multiboot2 /boot/keel.elf {CUSTOM_CMDLINE}\n"
+                " module2 /boot/hello.bin hello-module\n boot\n}\n")
+    out = os.path.join(log_dir, "keel-modules.iso")
+    subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
+    return out
+
+
+def check_modules_cmdline(c, m):
+    mod = m.expect(rb"module 0: (\S+) \((\d+) bytes\)", 60)
+    c.check("boot module arrives with its name and size",
+            mod.group(1) == b"hello-module" and int(mod.group(2)) == MODULE_BYTES,
+            mod.group(0).decode())
+    start = m.pos = 0
+    for pattern in (rb"cmdline: unknown option 'bogus'", rb"cmdline: loglevel: bad value 'nonsense'",
+                    rb"cmdline: 2 bad option\(s\)"):
+        m.pos = start
+        try:
+            m.expect(pattern, 10)
+            c.check(f"boot reports {pattern.decode()}", True)
+        except BootError as e:
+            c.check(f"boot reports {pattern.decode()}", False, str(e))
+    m.pos = start
+    up = m.expect(rb"(\d+) CPUs online\r?\n", 60)
+    c.check("maxcpus=1 keeps the second CPU offline", up.group(1) == b"1", up.group(0).decode())
+    m.expect(re.escape(PROMPT), 60)
+
+
 PANIC_EXPECT = {
     "stack-overflow": [rb"PANIC: exception #DF double fault \(vector 8\)",
                        rb"CR2 ffffffff8[0-9a-f]{7}",
@@ -114,9 +160,15 @@ def run_scenario(name, iso, log_dir):
     kind, cpus, mem_mb, extra = SCENARIOS[name]
     extra = dict(extra)
     selftest = extra.pop("selftest", None)
+    custom = extra.pop("custom", None)
     c = Checker(name)
     m = None
     try:
+        if custom == "modules":
+            m = QemuMachine(name, log_dir, build_modules_iso(iso, log_dir), smp=cpus,
+                            mem_mb=mem_mb, **extra)
+            check_modules_cmdline(c, m)
+            return c.results
         if kind == "qemu":
             m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
         else:
@@ -147,7 +199,7 @@ def main():
     log_dir = os.path.join(os.path.dirname(os.path.abspath(args.iso)), "test")
     os.makedirs(log_dir, exist_ok=True)
     for f in os.listdir(log_dir):
-        if f.endswith(".log"):
+        if f.endswith(".log") and f.split(".")[0] in names:
             os.unlink(os.path.join(log_dir, f))
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
