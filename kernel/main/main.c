@@ -15,6 +15,7 @@
 #define MB2_LOADER_MAGIC 0x36D76289u
 #define MBI_MAX_LEN (1u << 20) /* a sane multiboot2 information block is a few KiB */
 #define ERR_LEN 160
+#define ACPI_SPACE_SYSTEM_IO 1
 
 static struct boot_info boot_info;
 static struct keel_config config;
@@ -76,6 +77,27 @@ static const void *acpi_map(void *ctx, uint64_t pa, size_t len)
 	return phys_to_virt(pa);
 }
 
+/* Servers put their serial-over-LAN console where the SPCR table says; follow
+ * it unless console= chose a port. */
+static void use_spcr_console(void)
+{
+	uint32_t baud = acpi.spcr_baud ? acpi.spcr_baud : config.baud;
+
+	if (config.console != 0 || !acpi.has_spcr)
+		return;
+	if (acpi.spcr_space != ACPI_SPACE_SYSTEM_IO || acpi.spcr_addr == 0 ||
+	    acpi.spcr_addr > 0xFFFF) {
+		pr_warn("console: SPCR names a console Keel cannot drive; staying on COM1\n");
+		return;
+	}
+	if (acpi.spcr_addr == uart_port_of(1) && baud == config.baud)
+		return;
+	pr_info("console: moving to port %#lx at %u baud, as the ACPI SPCR table says\n",
+		acpi.spcr_addr, baud);
+	uart_init((uint16_t)acpi.spcr_addr, baud);
+	pr_info("console: now on port %#lx (from ACPI SPCR)\n", acpi.spcr_addr);
+}
+
 static void init_acpi(void)
 {
 	struct acpi_mem mem = {NULL, acpi_map};
@@ -94,6 +116,7 @@ static void init_acpi(void)
 	acpi_ok = 1;
 	acpi_summary(&acpi, line, sizeof(line));
 	pr_info("%s\n", line);
+	use_spcr_console();
 }
 
 static void print_memory(void)

@@ -77,11 +77,12 @@ class Machine:
 
 
 class QemuMachine(Machine):
-    def __init__(self, name, log_dir, iso, smp=1, mem_mb=256, uefi=False, machine="pc"):
+    def __init__(self, name, log_dir, iso, smp=1, mem_mb=256, uefi=False, machine="pc",
+                 extra_args=(), serial_args=("-serial", "stdio")):
         super().__init__(name, log_dir)
         args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-machine", machine,
                 "-smp", str(smp), "-m", str(mem_mb), "-cdrom", iso, "-display", "none",
-                "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+                "-monitor", "none", *serial_args, "-no-reboot", *extra_args]
         if uefi:
             args += ["-bios", "/usr/share/ovmf/OVMF.fd"]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

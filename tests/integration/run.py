@@ -7,6 +7,7 @@ import concurrent.futures
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import traceback
@@ -24,6 +25,7 @@ SCENARIOS = {
     "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
+    "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
 }
@@ -131,6 +133,33 @@ def check_modules_cmdline(c, m):
     m.expect(re.escape(PROMPT), 60)
 
 
+COM2 = 0x2F8
+
+
+def write_spcr_table(path):
+    """An ACPI SPCR table (16550 on COM2, 115200 baud) for QEMU's -acpitable,
+    built from the ACPI spec's layout."""
+    gas = struct.pack("<BBBBQ", 1, 8, 0, 1, COM2)  # system I/O, 8 bits, byte access
+    body = struct.pack("<B3x", 0) + gas + bytes([0, 0]) + struct.pack("<I", 0)
+    body += bytes([7, 0, 0, 0, 0, 0])  # 115200 baud, no parity, 1 stop bit, no flow
+    body += bytes(80 - 36 - len(body))
+    hdr = struct.pack("<4sIBB6s8sI4sI", b"SPCR", 80, 2, 0, b"KEELT ", b"KEELTEST", 1,
+                      b"KEEL", 1)
+    table = bytearray(hdr + body)
+    table[9] = (-sum(table)) & 0xFF
+    with open(path, "wb") as f:
+        f.write(table)
+
+
+def check_spcr(c, m):
+    line = m.expect(rb"console: now on port (0x[0-9a-f]+) ", 60)
+    c.check("console follows ACPI SPCR to COM2", int(line.group(1), 16) == COM2,
+            line.group(0).decode())
+    m.expect(re.escape(PROMPT), 60)
+    out = m.command("version")
+    c.check("shell answers on the SPCR console", re.search(r"Keel \d+\.\d+", out), out)
+
+
 PANIC_EXPECT = {
     "stack-overflow": [rb"PANIC: exception #DF double fault \(vector 8\)",
                        rb"CR2 ffffffff8[0-9a-f]{7}",
@@ -168,6 +197,14 @@ def run_scenario(name, iso, log_dir):
             m = QemuMachine(name, log_dir, build_modules_iso(iso, log_dir), smp=cpus,
                             mem_mb=mem_mb, **extra)
             check_modules_cmdline(c, m)
+            return c.results
+        if custom == "spcr":
+            spcr = os.path.join(log_dir, "spcr.bin")
+            write_spcr_table(spcr)
+            m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb,
+                            extra_args=("-acpitable", f"file={spcr}"),
+                            serial_args=("-serial", "null", "-serial", "stdio"))
+            check_spcr(c, m)
             return c.results
         if kind == "qemu":
             m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
