@@ -1,8 +1,9 @@
 /* Per-CPU GDT and TSS, one shared IDT. */
 #include "cpu/cpu.h"
+#include "core/printk.h"
 #include "keel/kstring.h"
+#include "mm/kmem.h"
 
-#define MAX_TABLE_CPUS 256
 #define IST_STACK_SIZE 8192
 #define IDT_INTERRUPT_GATE 0x8E
 #define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
@@ -44,7 +45,8 @@ struct cpu_tables {
 
 extern char isr_stubs[];
 static struct idt_entry idt[256];
-static struct cpu_tables tables[MAX_TABLE_CPUS];
+/* The BSP's are static (no heap yet); each AP's come from the heap. */
+static struct cpu_tables bsp_tables;
 static irq_handler_fn handlers[256];
 
 static void idt_set(unsigned vec, uint8_t ist)
@@ -89,7 +91,10 @@ static void gdt_build(struct cpu_tables *t)
 
 void cpu_init_tables(unsigned cpu)
 {
-	struct cpu_tables *t = &tables[cpu];
+	struct cpu_tables *t = cpu == 0 ? &bsp_tables : kzalloc(sizeof(*t));
+
+	if (!t)
+		panic("cpu %u: no memory for its GDT and TSS", cpu);
 	struct table_ptr gp = {sizeof(t->gdt) - 1, (uint64_t)t->gdt};
 	struct table_ptr ip = {sizeof(idt) - 1, (uint64_t)idt};
 
