@@ -80,9 +80,13 @@ class QemuMachine(Machine):
     def __init__(self, name, log_dir, iso, smp=1, mem_mb=256, uefi=False, machine="pc",
                  extra_args=(), serial_args=("-serial", "stdio")):
         super().__init__(name, log_dir)
+        self.cpus = smp
+        self.monitor_path = os.path.join(log_dir, name + ".monitor.sock")
+        if os.path.exists(self.monitor_path):
+            os.unlink(self.monitor_path)
         args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-machine", machine,
                 "-smp", str(smp), "-m", str(mem_mb), "-cdrom", iso, "-display", "none",
-                "-monitor", "none", *serial_args, "-no-reboot", *extra_args]
+                "-monitor", f"unix:{self.monitor_path},server,nowait", *serial_args, "-no-reboot", *extra_args]
         if uefi:
             args += ["-bios", "/usr/share/ovmf/OVMF.fd"]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -98,6 +102,20 @@ class QemuMachine(Machine):
             return self.proc.stdout.read(65536) or b""
         except BlockingIOError:
             return b""
+
+    def monitor(self, command, timeout=10):
+        """Run one QEMU human-monitor command; return its output."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(self.monitor_path)
+            buf = b""
+            while not buf.endswith(b"(qemu) "):
+                buf += s.recv(65536)
+            s.sendall(command.encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"(qemu) "):
+                buf += s.recv(65536)
+        return buf.decode(errors="replace")
 
     def _write(self, data):
         for b in data:  # a real terminal types; do not overrun the UART FIFO

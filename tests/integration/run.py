@@ -183,6 +183,13 @@ def check_panic(c, m, test):
             c.check(f"panic output has {pattern.decode()}", False, str(e))
             return
     c.check("machine stays halted after panic", m.alive())
+    # Idle CPUs wait in 'sti; hlt'; a stopped one sits in 'cli; hlt'. So
+    # after a panic, every CPU must show RFLAGS.IF clear.
+    regs = m.monitor("info registers -a")
+    flags = [int(f, 16) for f in re.findall(r"(?:EFL|RFL)=([0-9a-f]+)", regs)]
+    c.check("panic stops every CPU (all with interrupts off)",
+            len(flags) == m.cpus and all(not f & 0x200 for f in flags),
+            f"RFLAGS of {len(flags)} CPUs: {[hex(f) for f in flags]}")
 
 
 def run_scenario(name, iso, log_dir):
