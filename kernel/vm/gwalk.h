@@ -67,7 +67,7 @@ struct gwalk_fault {
  *   ST_ENOTSUP 5-level paging. */
 status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint64_t gva,
 			 enum gwalk_access acc, bool user, uint64_t *gpa,
-			 struct gwalk_fault *fault) __attribute__((warn_unused_result));
+			 struct gwalk_fault *fault) MUST_CHECK;
 
 /* Fetches up to want (1..GW_FETCH_MAX) instruction bytes at rip_linear into
  * buf, translating each page separately. If a later page cannot be fetched,
@@ -77,6 +77,6 @@ status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint6
  * the data itself is outside guest RAM. want out of range: ST_EINVAL. */
 status_t gwalk_fetch(const struct gmem *m, const struct gwalk_regs *r, uint64_t rip_linear,
 		     bool user, uint8_t *buf, size_t want, size_t *got,
-		     struct gwalk_fault *fault) __attribute__((warn_unused_result));
+		     struct gwalk_fault *fault) MUST_CHECK;
 
 #endif

@@ -19,13 +19,13 @@
 #define INSN_REG_NONE 0xFF /* base/index slot not used */
 
 enum insn_op {
-	INSN_MOV_LOAD,      /* reg <- mem */
-	INSN_MOV_STORE,     /* mem <- reg */
+	INSN_MOV_LOAD,	    /* reg <- mem */
+	INSN_MOV_STORE,	    /* mem <- reg */
 	INSN_MOV_STORE_IMM, /* mem <- imm */
-	INSN_MOVZX,         /* reg(dst_size) <- zero-extended mem(size) */
-	INSN_MOVSX,         /* reg(dst_size) <- sign-extended mem(size); includes movsxd */
-	INSN_STOS,          /* ES:[rDI] <- rAX */
-	INSN_MOVS,          /* ES:[rDI] <- seg:[rSI] */
+	INSN_MOVZX,	    /* reg(dst_size) <- zero-extended mem(size) */
+	INSN_MOVSX,	    /* reg(dst_size) <- sign-extended mem(size); includes movsxd */
+	INSN_STOS,	    /* ES:[rDI] <- rAX */
+	INSN_MOVS,	    /* ES:[rDI] <- seg:[rSI] */
 	INSN_AND,
 	INSN_OR,
 	INSN_XOR,
@@ -51,7 +51,7 @@ struct insn {
 	/* and/or/xor/cmp/test: memory is the first (destination) operand. For
 	 * cmp the order decides the flags; for test it is always true. */
 	bool mem_is_dst;
-	bool rep;          /* F3 on stos/movs */
+	bool rep;	   /* F3 on stos/movs */
 	uint8_t addr_size; /* 2, 4, 8 */
 
 	/* ModRM memory operand, enough to compute the effective address later.
