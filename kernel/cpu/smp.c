@@ -8,6 +8,7 @@
 #include "keel/x86.h"
 #include "main/platform.h"
 #include "mm/kmem.h"
+#include "vm/virt.h"
 
 #define MAX_CPUS 256
 #define INIT_DELAY_US 10000
@@ -57,6 +58,7 @@ void ap_main(unsigned index)
 	cpu_init_tables(index);
 	lapic_init();
 	percpu_setup(index, lapic_id());
+	virt_enable_this_cpu(index);
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
 	cpus[index].online = 1;
 	for (;;)
@@ -133,9 +135,14 @@ void platform_init_cpus(void)
 	pr_info("timer: TSC %lu.%03lu MHz, LAPIC timer %lu.%03lu MHz (measured against the %s)\n",
 		tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, lapic_hz / 1000000,
 		(lapic_hz / 1000) % 1000, timer_reference());
+	virt_init();
+	virt_enable_this_cpu(0);
 	if (a && kmem_trampoline_page())
 		start_aps(a, cpus[0].apic_id, limit);
 	pr_info("%u CPUs online\n", cpus_online);
+	if (virt_backend())
+		pr_info("virt: %s enabled on %u of %u CPUs\n", virt_backend(), virt_cpus_enabled(),
+			cpus_online);
 }
 
 void platform_stop_others(void)

@@ -274,6 +274,17 @@ uint64_t kmem_check_wx(void)
 	return pt_count_wx(&kernel_pt, report_wx, NULL);
 }
 
+status_t kmem_alloc_frames(uint64_t count, uint64_t *pa)
+{
+	uint64_t f = spin_lock_irqsave(&mem_lock);
+	status_t st = frame_alloc(&frames, count, 1, 0, pa);
+
+	spin_unlock_irqrestore(&mem_lock, f);
+	if (st == ST_OK)
+		memset(phys_to_virt(*pa), 0, count * PAGE_SIZE);
+	return st;
+}
+
 void *kmalloc(size_t n)
 {
 	uint64_t f = spin_lock_irqsave(&mem_lock);

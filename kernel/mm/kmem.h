@@ -44,6 +44,9 @@ MUST_CHECK status_t kmem_alloc_stack(uint64_t *top);
 /* Whether va lies in the guard page under one of Keel's stacks. */
 int kmem_is_stack_guard(uint64_t va);
 
+/* `count` zeroed, physically contiguous 4 KiB frames (page-aligned). */
+MUST_CHECK status_t kmem_alloc_frames(uint64_t count, uint64_t *pa);
+
 void *kmalloc(size_t n);
 void *kzalloc(size_t n);
 void kfree(void *p);

@@ -77,14 +77,14 @@ class Machine:
 
 
 class QemuMachine(Machine):
-    def __init__(self, name, log_dir, iso, smp=1, mem_mb=256, uefi=False, machine="pc",
+    def __init__(self, name, log_dir, iso, smp=1, mem_mb=256, uefi=False, machine="pc", cpu="max",
                  extra_args=(), serial_args=("-serial", "stdio")):
         super().__init__(name, log_dir)
         self.cpus = smp
         self.monitor_path = os.path.join(log_dir, name + ".monitor.sock")
         if os.path.exists(self.monitor_path):
             os.unlink(self.monitor_path)
-        args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-machine", machine,
+        args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-machine", machine,
                 "-smp", str(smp), "-m", str(mem_mb), "-cdrom", iso, "-display", "none",
                 "-monitor", f"unix:{self.monitor_path},server,nowait", *serial_args, "-no-reboot", *extra_args]
         if uefi:

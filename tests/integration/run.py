@@ -20,6 +20,7 @@ SCENARIOS = {
     "qemu-bios-1cpu": ("qemu", 1, 256, {}),
     "qemu-bios-4cpu": ("qemu", 4, 512, {}),
     "qemu-q35-bios-2cpu": ("qemu", 2, 256, {"machine": "q35"}),
+    "qemu-no-svm-2cpu": ("qemu", 2, 256, {"cpu": "max,-svm"}),
     "qemu-uefi-1cpu": ("qemu", 1, 512, {"uefi": True}),
     "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
     "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
@@ -41,15 +42,32 @@ class Checker:
         self.results.append((f"{self.scenario}: {name}", bool(ok), detail))
 
 
-def check_boot(c, m, cpus, mem_mb, kind, uefi):
+def check_virt(c, m, cpus, svm):
+    if svm:
+        line = m.expect(rb"virt: AMD SVM enabled on (\d+) of (\d+) CPUs\r?\n", 30)
+        c.check("SVM with nested paging enabled on every CPU",
+                int(line.group(1)) == cpus == int(line.group(2)), line.group(0).decode())
+    else:
+        line = m.expect(rb"virt: AMD SVM not usable: ([^\r\n]+)\r?\n", 30)
+        c.check("missing SVM is reported with its reason",
+                b"does not offer AMD SVM" in line.group(1), line.group(0).decode())
+        m.expect(rb"virt: no usable virtualization backend", 30)
+
+
+def check_boot(c, m, cpus, mem_mb, kind, uefi, svm=True):
     out = m.expect(rb"Keel \S+ booting \((\w+),", BOOT_TIMEOUT[kind])
     fw = out.group(1).decode()
     c.check("firmware detected", fw == ("UEFI" if uefi else "BIOS"), f"Keel says {fw}")
     acpi = m.expect(rb"ACPI: [^\r\n]*\r?\n", 60).group(0).decode().strip()
     found = re.search(r"(\d+) CPUs?\b", acpi)
     c.check("ACPI summary names every CPU", found and int(found.group(1)) == cpus, acpi)
+    start = m.pos
     up = m.expect(rb"(\d+) CPUs online\r?\n", 60)
     c.check("boot brings every CPU online", int(up.group(1)) == cpus, up.group(0).decode())
+    after_up = m.pos
+    m.pos = start
+    check_virt(c, m, cpus, svm)
+    m.pos = after_up
     wx = m.expect(rb"W\^X check: (\d+) writable\+executable", 60)
     c.check("no writable+executable mapping", wx.group(1) == b"0", wx.group(0).decode())
     m.expect(re.escape(PROMPT), 60)
@@ -217,7 +235,8 @@ def run_scenario(name, iso, log_dir):
             m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
         else:
             m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb)
-        check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False))
+        svm = kind == "qemu" and "-svm" not in extra.get("cpu", "max")
+        check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False), svm)
         if selftest:
             check_panic(c, m, selftest)
             return c.results

@@ -1,0 +1,58 @@
+/* Backend selection: the first backend whose probe succeeds is used. */
+#include "vm/virt.h"
+#include "core/printk.h"
+
+static const struct virt_ops *const backends[] = {&svm_ops};
+static const struct virt_ops *chosen;
+static unsigned enabled_cpus;
+
+/* A backend with a missing hook would be called through NULL later. */
+static bool ops_complete(const struct virt_ops *o)
+{
+	return o->name && o->probe && o->describe && o->enable_cpu;
+}
+
+void virt_init(void)
+{
+	char why[VIRT_WHY_MAX];
+	char desc[VIRT_WHY_MAX];
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (!ops_complete(backends[i]))
+			panic("virt: backend %zu has a missing hook", i);
+		if (!backends[i]->probe(why, sizeof(why))) {
+			pr_info("virt: %s not usable: %s\n", backends[i]->name, why);
+			continue;
+		}
+		chosen = backends[i];
+		chosen->describe(desc, sizeof(desc));
+		pr_info("virt: using %s (%s)\n", chosen->name, desc);
+		return;
+	}
+	pr_warn("virt: no usable virtualization backend; guests cannot run on this machine\n");
+}
+
+void virt_enable_this_cpu(unsigned cpu)
+{
+	status_t st;
+
+	if (!chosen)
+		return;
+	st = chosen->enable_cpu(cpu);
+	if (st != ST_OK) {
+		pr_err("virt: %s could not be enabled on CPU %u: %s\n", chosen->name, cpu,
+		       status_str(st));
+		return;
+	}
+	__atomic_add_fetch(&enabled_cpus, 1, __ATOMIC_SEQ_CST);
+}
+
+const char *virt_backend(void)
+{
+	return chosen ? chosen->name : NULL;
+}
+
+unsigned virt_cpus_enabled(void)
+{
+	return enabled_cpus;
+}
