@@ -29,7 +29,7 @@ static void cmd_cpus(const struct shell_io *io, int argc, char **argv)
 		return;
 	for (uint32_t i = 0; i < a->ncpus; i++)
 		shell_printf(io, "cpu %u: APIC ID %u, %s\r\n", i, a->cpus[i].apic_id,
-			     i < platform_cpus_online() ? "online" : "offline");
+			     platform_cpu_online(a->cpus[i].apic_id) ? "online" : "offline");
 }
 
 static void cmd_mem(const struct shell_io *io, int argc, char **argv)

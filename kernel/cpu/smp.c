@@ -37,6 +37,14 @@ unsigned platform_cpus_online(void)
 	return cpus_online;
 }
 
+bool platform_cpu_online(uint32_t apic_id)
+{
+	for (unsigned i = 0; i < ncpus; i++)
+		if (cpus[i].apic_id == apic_id && (i == 0 || cpus[i].online))
+			return true;
+	return false;
+}
+
 static void percpu_setup(unsigned index, uint32_t apic_id)
 {
 	struct percpu *p = &cpus[index];

@@ -12,6 +12,7 @@ const struct keel_config *platform_config(void);
 
 void platform_init_cpus(void);
 unsigned platform_cpus_online(void);
+bool platform_cpu_online(uint32_t apic_id);
 void platform_stop_others(void); /* NMI every other CPU into a halt */
 _Noreturn void platform_reboot(void);
 const char *platform_poweroff(void); /* returns why it could not */

@@ -149,6 +149,9 @@ def check_modules_cmdline(c, m):
     up = m.expect(rb"(\d+) CPUs online\r?\n", 60)
     c.check("maxcpus=1 keeps the second CPU offline", up.group(1) == b"1", up.group(0).decode())
     m.expect(re.escape(PROMPT), 60)
+    out = m.command("cpus")
+    c.check("cpus shows one CPU online and one offline",
+            out.count(", online") == 1 and out.count(", offline") == 1, out)
 
 
 COM2 = 0x2F8
