@@ -2,7 +2,10 @@
  * All table fields are read byte-wise (little endian); nothing assumes the
  * tables are aligned. Every read is bounds-checked against the mapped length. */
 #include "drivers/acpi/acpi.h"
-#include <keel/kstring.h>
+#include <stdarg.h>
+
+#include "core/fmt.h"
+#include "keel/kstring.h"
 
 #define HDR_LEN 36u
 #define ROOT_MAX_LEN (1u << 20)
@@ -534,7 +537,7 @@ status_t acpi_parse(const uint8_t *rsdp, size_t rsdp_len, const struct acpi_mem 
 	return ST_OK;
 }
 
-/* ---- summary formatting (no printf in the kernel) ---- */
+/* ---- summary line ---- */
 
 struct sbuf {
 	char *b;
@@ -542,90 +545,61 @@ struct sbuf {
 	size_t n;
 };
 
-static void sb_putc(struct sbuf *s, char c)
+__attribute__((format(printf, 2, 3))) static void sb_add(struct sbuf *s, const char *fmt, ...)
 {
-	if (s->n + 1 < s->cap)
-		s->b[s->n++] = c;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvsnprintf(s->b + s->n, s->cap - s->n, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->n += (size_t)n < s->cap - s->n ? (size_t)n : s->cap - s->n - 1;
 }
 
-static void sb_puts(struct sbuf *s, const char *str)
+static const char *plural(uint64_t n)
 {
-	while (*str)
-		sb_putc(s, *str++);
+	return n == 1 ? "" : "s";
 }
 
-static void sb_digits(struct sbuf *s, uint64_t v, unsigned base)
-{
-	char tmp[20];
-	int i = 0;
-
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (i)
-		sb_putc(s, tmp[--i]);
-}
-
-static void sb_count(struct sbuf *s, uint64_t n, const char *noun)
-{
-	sb_digits(s, n, 10);
-	sb_putc(s, ' ');
-	sb_puts(s, noun);
-	if (n != 1)
-		sb_putc(s, 's');
-}
-
-static void sb_oem(struct sbuf *s, const char *oem)
+/* OEM IDs are space-padded and not always printable. */
+static void oem_text(const char *oem, char out[7])
 {
 	size_t n = strnlen(oem, 6);
 
 	while (n && oem[n - 1] == ' ')
 		n--;
 	for (size_t i = 0; i < n; i++)
-		sb_putc(s, oem[i] >= 0x20 && oem[i] < 0x7f ? oem[i] : '?');
+		out[i] = oem[i] >= 0x20 && oem[i] < 0x7f ? oem[i] : '?';
+	out[n] = '\0';
 }
 
 static void sum_head(struct sbuf *s, const struct acpi_info *a)
 {
-	sb_puts(s, "ACPI: rev ");
-	sb_digits(s, a->rsdp_revision, 10);
-	sb_puts(s, a->xsdt_used ? " (XSDT) OEM " : " (RSDT) OEM ");
-	sb_oem(s, a->oem_id);
-	sb_puts(s, ", ");
-	sb_count(s, a->ncpus, "CPU");
-	sb_puts(s, ", ");
-	sb_count(s, a->nioapics, "IOAPIC");
-	sb_puts(s, ", ");
-	sb_count(s, a->nisos, "override");
+	char oem[7];
+
+	oem_text(a->oem_id, oem);
+	sb_add(s, "ACPI: rev %u (%s) OEM %s, %u CPU%s, %u IOAPIC%s, %u override%s",
+	       a->rsdp_revision, a->xsdt_used ? "XSDT" : "RSDT", oem, a->ncpus, plural(a->ncpus),
+	       a->nioapics, plural(a->nioapics), a->nisos, plural(a->nisos));
 }
 
 static void sum_tail(struct sbuf *s, const struct acpi_info *a)
 {
-	if (a->pm_timer_port) {
-		sb_puts(s, ", PM timer 0x");
-		sb_digits(s, a->pm_timer_port, 16);
-		sb_puts(s, a->pm_timer_32bit ? " (32-bit)" : " (24-bit)");
-	} else {
-		sb_puts(s, ", no PM timer");
-	}
-	if (a->nmcfg) {
-		sb_puts(s, ", MCFG ");
-		sb_count(s, a->nmcfg, "segment");
-	} else {
-		sb_puts(s, ", no MCFG");
-	}
-	if (a->s5_valid) {
-		sb_puts(s, ", S5 type ");
-		sb_digits(s, a->s5_slp_typa, 10);
-	} else {
-		sb_puts(s, ", no S5");
-	}
-	sb_puts(s, ", ");
-	sb_count(s, a->ntables, "table");
-	sb_puts(s, ", ");
-	sb_digits(s, a->nbad, 10);
-	sb_puts(s, " bad");
+	if (a->pm_timer_port)
+		sb_add(s, ", PM timer 0x%x (%s)", a->pm_timer_port,
+		       a->pm_timer_32bit ? "32-bit" : "24-bit");
+	else
+		sb_add(s, ", no PM timer");
+	if (a->nmcfg)
+		sb_add(s, ", MCFG %u segment%s", a->nmcfg, plural(a->nmcfg));
+	else
+		sb_add(s, ", no MCFG");
+	if (a->s5_valid)
+		sb_add(s, ", S5 type %u", a->s5_slp_typa);
+	else
+		sb_add(s, ", no S5");
+	sb_add(s, ", %u table%s, %u bad", a->ntables, plural(a->ntables), a->nbad);
 }
 
 int acpi_summary(const struct acpi_info *a, char *buf, size_t len)
@@ -634,17 +608,14 @@ int acpi_summary(const struct acpi_info *a, char *buf, size_t len)
 
 	if (!buf || len == 0)
 		return 0;
+	buf[0] = '\0';
 	if (!a) {
-		sb_puts(&s, "ACPI: none");
-	} else {
-		sum_head(&s, a);
-		sum_tail(&s, a);
-		if (a->truncated) {
-			sb_puts(&s, ", ");
-			sb_digits(&s, a->truncated, 10);
-			sb_puts(&s, " truncated");
-		}
+		sb_add(&s, "ACPI: none");
+		return (int)s.n;
 	}
-	buf[s.n] = '\0';
+	sum_head(&s, a);
+	sum_tail(&s, a);
+	if (a->truncated)
+		sb_add(&s, ", %u truncated", a->truncated);
 	return (int)s.n;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "boot/mb2.h"
+#include "core/fmt.h"
 #include "keel/kstring.h"
 
 enum {
@@ -57,56 +58,15 @@ static uint64_t ld64(const uint8_t *p)
 	return v;
 }
 
-static void put_ch(char *b, size_t n, size_t *pos, char c)
-{
-	if (*pos + 1 < n)
-		b[(*pos)++] = c;
-}
-
-static void put_uint(char *b, size_t n, size_t *pos, unsigned v)
-{
-	char tmp[10];
-	int i = 0;
-
-	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		put_ch(b, n, pos, tmp[--i]);
-}
-
-/* Tiny formatter (%s, %u only): the kernel has no printf yet. */
-static void vfmt(char *b, size_t n, const char *fmt, va_list ap)
-{
-	size_t pos = 0;
-
-	for (; *fmt; fmt++) {
-		if (*fmt != '%' || !fmt[1]) {
-			put_ch(b, n, &pos, *fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == 'u') {
-			put_uint(b, n, &pos, va_arg(ap, unsigned));
-		} else if (*fmt == 's') {
-			for (const char *s = va_arg(ap, const char *); *s; s++)
-				put_ch(b, n, &pos, *s);
-		} else {
-			put_ch(b, n, &pos, *fmt);
-		}
-	}
-	b[pos] = '\0';
-}
-
-static status_t fail(struct mb2_ctx *c, status_t st, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static status_t fail(struct mb2_ctx *c, status_t st,
+							   const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!c->err || !c->errlen)
 		return st;
 	va_start(ap, fmt);
-	vfmt(c->err, c->errlen, fmt, ap);
+	kvsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
 	return st;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/cmdline.h"
+#include "core/fmt.h"
 #include "keel/kstring.h"
 
 #define MSG_MAX 160
@@ -135,55 +136,35 @@ static const struct option options[] = {
     {"maxcpus", "1-1024", opt_maxcpus},
 };
 
-struct msg {
-	char b[MSG_MAX];
-	size_t pos;
-};
-
-static void msg_add(struct msg *m, const char *s, size_t n)
+/* A word is quoted whole up to QUOTE_MAX characters, then elided. */
+static int quote_len(struct slice s)
 {
-	for (size_t i = 0; i < n && m->pos + 1 < sizeof(m->b); i++)
-		m->b[m->pos++] = s[i];
-	m->b[m->pos] = '\0';
+	return (int)(s.n > QUOTE_MAX ? QUOTE_MAX : s.n);
 }
 
-static void msg_str(struct msg *m, const char *s)
+static const char *quote_tail(struct slice s)
 {
-	msg_add(m, s, strlen(s));
-}
-
-/* Quote a slice, eliding the tail of very long words. */
-static void msg_quote(struct msg *m, struct slice s)
-{
-	msg_str(m, "'");
-	msg_add(m, s.p, s.n > QUOTE_MAX ? QUOTE_MAX : s.n);
-	msg_str(m, s.n > QUOTE_MAX ? "...'" : "'");
+	return s.n > QUOTE_MAX ? "..." : "";
 }
 
 static void report_unknown(cmdline_err_fn err, void *ctx, struct slice key)
 {
-	struct msg m = {.pos = 0};
+	char m[MSG_MAX];
 
-	msg_str(&m, "unknown option ");
-	msg_quote(&m, key);
-	err(ctx, m.b);
+	ksnprintf(m, sizeof(m), "unknown option '%.*s%s'", quote_len(key), key.p, quote_tail(key));
+	err(ctx, m);
 }
 
 static void report_bad(cmdline_err_fn err, void *ctx, const struct option *o, struct slice v)
 {
-	struct msg m = {.pos = 0};
+	char m[MSG_MAX];
 
-	msg_str(&m, o->name);
-	if (v.p) {
-		msg_str(&m, ": bad value ");
-		msg_quote(&m, v);
-	} else {
-		msg_str(&m, ": missing value");
-	}
-	msg_str(&m, " (expected ");
-	msg_str(&m, o->expect);
-	msg_str(&m, ")");
-	err(ctx, m.b);
+	if (v.p)
+		ksnprintf(m, sizeof(m), "%s: bad value '%.*s%s' (expected %s)", o->name,
+			  quote_len(v), v.p, quote_tail(v), o->expect);
+	else
+		ksnprintf(m, sizeof(m), "%s: missing value (expected %s)", o->name, o->expect);
+	err(ctx, m);
 }
 
 /* Handle one word; returns true if it was accepted. */

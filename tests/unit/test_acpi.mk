@@ -1,2 +1,2 @@
 UNIT_TESTS += test_acpi
-test_acpi_SRCS := drivers/acpi/acpi.c
+test_acpi_SRCS := drivers/acpi/acpi.c kernel/core/fmt.c

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_cmdline
-test_cmdline_SRCS := kernel/core/cmdline.c
+test_cmdline_SRCS := kernel/core/cmdline.c kernel/core/fmt.c

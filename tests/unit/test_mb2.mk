@@ -1,2 +1,2 @@
 UNIT_TESTS += test_mb2
-test_mb2_SRCS := kernel/boot/mb2.c
+test_mb2_SRCS := kernel/boot/mb2.c kernel/core/fmt.c
