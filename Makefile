@@ -57,6 +57,9 @@ UNIT_TESTS :=
 include $(wildcard tests/unit/*.mk)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/%)
 
+# ---- test guests (multiboot v1 kernels run under Keel) ----
+-include tests/guests/guests.mk
+
 define unit_rule
 $(BUILD)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
 	@mkdir -p $$(dir $$@)
