@@ -17,11 +17,13 @@ struct slice {
 };
 
 /* Handlers get v.p == NULL for a bare word; they must not modify `c`
- * unless the whole value is valid. */
+ * unless the whole value is valid. A handler that rejects a value may write
+ * its own one-line message into why (MSG_MAX bytes, empty on entry);
+ * otherwise the message is built from `expect`. */
 struct option {
 	const char *name;
 	const char *expect; /* for messages: what a valid value looks like */
-	bool (*parse)(struct keel_config *c, struct slice v);
+	bool (*parse)(struct keel_config *c, struct slice v, char *why);
 };
 
 static bool is_space(char ch)
@@ -57,10 +59,11 @@ static bool parse_uint(struct slice s, uint32_t max, uint32_t *out)
 static const char *const level_names[] = {"emerg", "alert",  "crit", "err",
 					  "warn",  "notice", "info", "debug"};
 
-static bool opt_loglevel(struct keel_config *c, struct slice v)
+static bool opt_loglevel(struct keel_config *c, struct slice v, char *why)
 {
 	uint32_t n;
 
+	(void)why;
 	if (parse_uint(v, LOG_DEBUG, &n)) {
 		c->loglevel = (int)n;
 		return true;
@@ -94,12 +97,13 @@ static bool valid_baud(uint32_t b)
 	return false;
 }
 
-static bool opt_console(struct keel_config *c, struct slice v)
+static bool opt_console(struct keel_config *c, struct slice v, char *why)
 {
 	struct slice port = v, rate = {NULL, 0};
 	uint32_t baud = c->baud;
 	int n;
 
+	(void)why;
 	if (!v.p)
 		return false;
 	for (size_t i = 0; i < v.n; i++) {
@@ -119,22 +123,16 @@ static bool opt_console(struct keel_config *c, struct slice v)
 	return true;
 }
 
-static bool opt_maxcpus(struct keel_config *c, struct slice v)
+static bool opt_maxcpus(struct keel_config *c, struct slice v, char *why)
 {
 	uint32_t n;
 
+	(void)why;
 	if (!parse_uint(v, 1024, &n) || n == 0)
 		return false;
 	c->maxcpus = n;
 	return true;
 }
-
-/* Add an option here: name, the shape of a good value, and its handler. */
-static const struct option options[] = {
-    {"loglevel", "0-7 or a level name", opt_loglevel},
-    {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
-    {"maxcpus", "1-1024", opt_maxcpus},
-};
 
 /* A word is quoted whole up to QUOTE_MAX characters, then elided. */
 static int quote_len(struct slice s)
@@ -147,6 +145,276 @@ static const char *quote_tail(struct slice s)
 	return s.n > QUOTE_MAX ? "..." : "";
 }
 
+/* ---- vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N] ---- */
+
+/* The text of *rest before the first sep; *rest becomes the text after it,
+ * or {NULL, 0} when there is no sep. */
+static struct slice next_field(struct slice *rest, char sep)
+{
+	struct slice f = *rest;
+
+	for (size_t i = 0; i < rest->n; i++) {
+		if (rest->p[i] == sep) {
+			f.n = i;
+			*rest = (struct slice){rest->p + i + 1, rest->n - i - 1};
+			return f;
+		}
+	}
+	*rest = (struct slice){NULL, 0};
+	return f;
+}
+
+static bool is_name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '-';
+}
+
+static bool valid_vm_name(struct slice s)
+{
+	if (s.n == 0 || s.n > VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < s.n; i++)
+		if (!is_name_char(s.p[i]))
+			return false;
+	return true;
+}
+
+static bool vm_declared(const struct keel_config *c, struct slice name)
+{
+	for (unsigned i = 0; i < c->nvms; i++)
+		if (slice_eq(name, c->vms[i].name))
+			return true;
+	return false;
+}
+
+/* "vm NAME: " followed by the formatted reason. */
+static void __attribute__((format(printf, 3, 4)))
+vm_err(char *why, struct slice name, const char *fmt, ...)
+{
+	int n = ksnprintf(why, MSG_MAX, "vm %.*s: ", (int)name.n, name.p);
+	va_list ap;
+
+	if (n < 0 || n >= MSG_MAX)
+		return;
+	va_start(ap, fmt);
+	kvsnprintf(why + n, MSG_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Printable and no space: the module's name is the first word of its
+ * multiboot2 string. (A comma already ended the field.) */
+static bool valid_module_name(struct slice s)
+{
+	if (s.n == 0 || s.n > VM_MODULE_MAX)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char ch = (unsigned char)s.p[i];
+
+		if (ch <= ' ' || ch == 0x7F || ch == ',')
+			return false;
+	}
+	return true;
+}
+
+static bool vm_kernel(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	if (!valid_module_name(v)) {
+		vm_err(why, name, "bad kernel '%.*s%s' (expected a module name of 1-%d characters)",
+		       quote_len(v), v.p, quote_tail(v), VM_MODULE_MAX);
+		return false;
+	}
+	memcpy(d->kernel, v.p, v.n);
+	d->kernel[v.n] = '\0';
+	return true;
+}
+
+enum mem_verdict { MEM_OK, MEM_SYNTAX, MEM_SMALL, MEM_BIG, MEM_ALIGN };
+
+/* Decimal bytes with an optional K, M or G (binary multiples, either case). */
+static enum mem_verdict parse_mem(struct slice s, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	size_t n = s.n;
+	bool big = false;
+
+	if (n > 0) {
+		switch (s.p[n - 1]) {
+		case 'K':
+		case 'k':
+			mult = 1ull << 10;
+			break;
+		case 'M':
+		case 'm':
+			mult = 1ull << 20;
+			break;
+		case 'G':
+		case 'g':
+			mult = 1ull << 30;
+			break;
+		}
+		if (mult > 1)
+			n--;
+	}
+	if (n == 0)
+		return MEM_SYNTAX;
+	for (size_t i = 0; i < n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return MEM_SYNTAX;
+		/* Stop accumulating once too big, so v * 10 never overflows,
+		 * but check the syntax of the rest. */
+		if (!big)
+			v = v * 10 + (uint64_t)(s.p[i] - '0');
+		if (v > KEEL_VM_MAX_MEM)
+			big = true;
+	}
+	if (big)
+		return MEM_BIG;
+	v *= mult; /* v <= 3 GiB and mult <= 1 GiB: no overflow */
+	if (v > KEEL_VM_MAX_MEM)
+		return MEM_BIG;
+	if (v < KEEL_VM_MIN_MEM)
+		return MEM_SMALL;
+	if (v % KEEL_VM_MEM_ALIGN)
+		return MEM_ALIGN;
+	*out = v;
+	return MEM_OK;
+}
+
+static bool vm_mem(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	int q = quote_len(v);
+	const char *t = quote_tail(v);
+
+	switch (parse_mem(v, &d->mem)) {
+	case MEM_OK:
+		return true;
+	case MEM_SYNTAX:
+		vm_err(why, name, "bad mem '%.*s%s' (expected bytes with optional K, M or G)", q,
+		       v.p, t);
+		break;
+	case MEM_SMALL:
+		vm_err(why, name, "mem '%.*s%s' is below 2M (KEEL_VM_MIN_MEM)", q, v.p, t);
+		break;
+	case MEM_BIG:
+		vm_err(why, name, "mem '%.*s%s' is above 3G (KEEL_VM_MAX_MEM)", q, v.p, t);
+		break;
+	case MEM_ALIGN:
+		vm_err(why, name, "mem '%.*s%s' is not a multiple of 4K", q, v.p, t);
+		break;
+	}
+	return false;
+}
+
+static bool vm_cpus(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	uint32_t n;
+
+	if (!parse_uint(v, KEEL_MAX_VCPUS, &n) || n == 0) {
+		vm_err(why, name, "bad cpus '%.*s%s' (expected 1-%d, KEEL_MAX_VCPUS)", quote_len(v),
+		       v.p, quote_tail(v), KEEL_MAX_VCPUS);
+		return false;
+	}
+	d->cpus = n;
+	return true;
+}
+
+struct vm_key {
+	const char *name;
+	bool (*set)(struct vm_decl *d, struct slice name, struct slice v, char *why);
+};
+
+/* kernel= first: vm_settings requires it. */
+static const struct vm_key vm_keys[] = {
+    {"kernel", vm_kernel},
+    {"mem", vm_mem},
+    {"cpus", vm_cpus},
+};
+
+#define VM_NKEYS (sizeof(vm_keys) / sizeof(vm_keys[0]))
+
+/* Applies the key=value fields of rest to d, each key at most once. */
+static bool vm_settings(struct vm_decl *d, struct slice name, struct slice rest, char *why)
+{
+	bool seen[VM_NKEYS] = {false};
+
+	while (rest.p) {
+		struct slice val = next_field(&rest, ',');
+		struct slice key = next_field(&val, '=');
+		size_t k = 0;
+
+		if (key.n == 0 && !val.p) {
+			vm_err(why, name, "empty field (expected key=value)");
+			return false;
+		}
+		while (k < VM_NKEYS && !slice_eq(key, vm_keys[k].name))
+			k++;
+		if (k == VM_NKEYS) {
+			vm_err(why, name, "unknown key '%.*s%s' (expected kernel=, mem= or cpus=)",
+			       quote_len(key), key.p, quote_tail(key));
+			return false;
+		}
+		if (seen[k]) {
+			vm_err(why, name, "repeated key '%s'", vm_keys[k].name);
+			return false;
+		}
+		if (!val.p) {
+			vm_err(why, name, "missing value for '%s'", vm_keys[k].name);
+			return false;
+		}
+		if (!vm_keys[k].set(d, name, val, why))
+			return false;
+		seen[k] = true;
+	}
+	if (!seen[0]) {
+		vm_err(why, name, "missing kernel=MODULE");
+		return false;
+	}
+	return true;
+}
+
+/* vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N]: appends one VM declaration. */
+static bool opt_vm(struct keel_config *c, struct slice v, char *why)
+{
+	struct slice rest = v, name;
+	struct vm_decl d;
+
+	if (!v.p || !v.n)
+		return false; /* the generic message shows the syntax */
+	name = next_field(&rest, ',');
+	if (c->nvms >= KEEL_MAX_VMS) {
+		ksnprintf(why, MSG_MAX,
+			  "vm: cannot declare '%.*s%s': too many VMs (limit %d, KEEL_MAX_VMS)",
+			  quote_len(name), name.p, quote_tail(name), KEEL_MAX_VMS);
+		return false;
+	}
+	if (!valid_vm_name(name)) {
+		ksnprintf(why, MSG_MAX, "vm: bad name '%.*s%s' (expected 1-%d of A-Z a-z 0-9 _ -)",
+			  quote_len(name), name.p, quote_tail(name), VM_NAME_MAX);
+		return false;
+	}
+	if (vm_declared(c, name)) {
+		ksnprintf(why, MSG_MAX, "vm: duplicate name '%.*s'", (int)name.n, name.p);
+		return false;
+	}
+	memset(&d, 0, sizeof(d));
+	memcpy(d.name, name.p, name.n);
+	d.mem = KEEL_VM_DEFAULT_MEM;
+	d.cpus = 1;
+	if (!vm_settings(&d, name, rest, why))
+		return false;
+	c->vms[c->nvms++] = d;
+	return true;
+}
+
+/* Add an option here: name, the shape of a good value, and its handler. */
+static const struct option options[] = {
+    {"loglevel", "0-7 or a level name", opt_loglevel},
+    {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
+    {"maxcpus", "1-1024", opt_maxcpus},
+    {"vm", "NAME,kernel=MODULE[,mem=SIZE][,cpus=N]", opt_vm},
+};
+
 static void report_unknown(cmdline_err_fn err, void *ctx, struct slice key)
 {
 	char m[MSG_MAX];
@@ -155,10 +423,16 @@ static void report_unknown(cmdline_err_fn err, void *ctx, struct slice key)
 	err(ctx, m);
 }
 
-static void report_bad(cmdline_err_fn err, void *ctx, const struct option *o, struct slice v)
+/* why: the handler's own message, or empty for the generic one. */
+static void report_bad(cmdline_err_fn err, void *ctx, const struct option *o, struct slice v,
+		       const char *why)
 {
 	char m[MSG_MAX];
 
+	if (why[0]) {
+		err(ctx, why);
+		return;
+	}
 	if (v.p)
 		ksnprintf(m, sizeof(m), "%s: bad value '%.*s%s' (expected %s)", o->name,
 			  quote_len(v), v.p, quote_tail(v), o->expect);
@@ -171,6 +445,7 @@ static void report_bad(cmdline_err_fn err, void *ctx, const struct option *o, st
 static bool apply_word(struct slice w, struct keel_config *c, cmdline_err_fn err, void *ctx)
 {
 	struct slice key = w, val = {NULL, 0};
+	char why[MSG_MAX] = "";
 
 	for (size_t i = 0; i < w.n; i++) {
 		if (w.p[i] == '=') {
@@ -182,10 +457,10 @@ static bool apply_word(struct slice w, struct keel_config *c, cmdline_err_fn err
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 		if (!slice_eq(key, options[i].name))
 			continue;
-		if (options[i].parse(c, val))
+		if (options[i].parse(c, val, why))
 			return true;
 		if (err)
-			report_bad(err, ctx, &options[i], val);
+			report_bad(err, ctx, &options[i], val, why);
 		return false;
 	}
 	if (err)
@@ -199,6 +474,8 @@ void cmdline_defaults(struct keel_config *c)
 	c->console = 0;
 	c->baud = 115200;
 	c->maxcpus = 0;
+	memset(c->vms, 0, sizeof(c->vms));
+	c->nvms = 0;
 }
 
 unsigned cmdline_parse(const char *s, struct keel_config *c, cmdline_err_fn err, void *ctx)

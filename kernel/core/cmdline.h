@@ -15,11 +15,30 @@ enum log_level {
 	LOG_DEBUG
 };
 
+/* VM declarations: vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N], once per VM. */
+#define KEEL_MAX_VMS 16
+#define KEEL_MAX_VCPUS 16 /* per VM */
+#define VM_NAME_MAX 15	  /* characters of [A-Za-z0-9_-] */
+#define VM_MODULE_MAX 63  /* first word of a multiboot2 module string */
+#define KEEL_VM_MIN_MEM (2ull << 20)
+#define KEEL_VM_MAX_MEM (3ull << 30) /* guest RAM stays below the PCI hole */
+#define KEEL_VM_DEFAULT_MEM (32ull << 20)
+#define KEEL_VM_MEM_ALIGN 4096ull
+
+struct vm_decl {
+	char name[VM_NAME_MAX + 1];	/* NUL-terminated, unique */
+	char kernel[VM_MODULE_MAX + 1]; /* boot module name, NUL-terminated */
+	uint64_t mem;			/* bytes */
+	uint32_t cpus;
+};
+
 struct keel_config {
 	int loglevel; /* enum log_level */
 	int console;  /* 0: auto (SPCR or COM1), 1..4: COM1..COM4 */
 	uint32_t baud;
-	uint32_t maxcpus; /* 0: all */
+	uint32_t maxcpus;		  /* 0: all */
+	struct vm_decl vms[KEEL_MAX_VMS]; /* in command-line order */
+	unsigned nvms;
 };
 
 /* Called once per rejected word with a one-line message (no newline). */

@@ -15,8 +15,8 @@
 #define DEBUG_EXIT_LEN 4
 
 /* QEMU fw_cfg, traditional (non-DMA) interface. */
-#define FW_CFG_PORT_SEL 0x510  /* 16-bit write: select item, reset offset */
-#define FW_CFG_PORT_DATA 0x511 /* 8-bit read: next byte of the item */
+#define FW_CFG_PORT_SEL 0x510	/* 16-bit write: select item, reset offset */
+#define FW_CFG_PORT_DATA 0x511	/* 8-bit read: next byte of the item */
 #define FW_CFG_SIGNATURE 0x0000 /* "QEMU" */
 #define FW_CFG_ID 0x0001	/* u32 LE, bit 0: traditional interface */
 #define FW_CFG_RAM_SIZE 0x0003	/* u64 LE, bytes */
@@ -26,15 +26,16 @@
 /* Test device, port-I/O block. All multi-byte values little-endian. */
 #define TESTDEV_PIO_BASE 0x520
 #define TESTDEV_PIO_LEN 0x20
-#define TESTDEV_SCRATCH 0x00	   /* 4-byte r/w register; 1/2/4-byte access at +0..+3 */
-#define TESTDEV_COUNTER 0x04	   /* 1-byte read: returns n, then n+1 (mod 256); write sets n */
-#define TESTDEV_HASH_IN 0x05	   /* 1-byte write: hash = hash * 31 + byte (u32) */
-#define TESTDEV_HASH 0x08	   /* 4-byte read: hash; any write resets it to 0 */
+#define TESTDEV_SCRATCH 0x00	    /* 4-byte r/w register; 1/2/4-byte access at +0..+3 */
+#define TESTDEV_COUNTER 0x04	    /* 1-byte read: returns n, then n+1 (mod 256); write sets n */
+#define TESTDEV_HASH_IN 0x05	    /* 1-byte write: hash = hash * 31 + byte (u32) */
+#define TESTDEV_HASH 0x08	    /* 4-byte read: hash; any write resets it to 0 */
 #define TESTDEV_MMIO_LAST_SIZE 0x0C /* 1-byte read: size of the last MMIO access */
 #define TESTDEV_MMIO_LAST_DIR 0x0D  /* 1-byte read: 0 read, 1 write */
 #define TESTDEV_MMIO_LAST_OFF 0x10  /* 4-byte read: offset of the last MMIO access */
-#define TESTDEV_MMIO_COUNT 0x14	   /* 4-byte read: MMIO accesses so far; write resets */
-#define TESTDEV_IRQ_RAISE 0x18	   /* 1-byte write: raise vector 32..255 on vCPU 0;
+#define TESTDEV_MMIO_COUNT 0x14	    /* 4-byte read: MMIO accesses so far; write resets */
+#define TESTDEV_IRQ_RAISE                                                                          \
+	0x18			   /* 1-byte write: raise vector 32..255 on vCPU 0;                \
 				    * read: the vector still pending, or 0 */
 #define TESTDEV_IRQ_DELIVERED 0x1C /* 4-byte read: interrupts Keel has injected */
 

@@ -47,6 +47,7 @@ static void assert_defaults(void)
 	assert_int_equal(C.console, 0);
 	assert_int_equal(C.baud, 115200);
 	assert_int_equal(C.maxcpus, 0);
+	assert_int_equal(C.nvms, 0);
 }
 
 static void test_defaults_and_empty(void **state)
@@ -230,14 +231,315 @@ static void test_null_err_callback(void **state)
 	assert_int_equal(C.loglevel, 3);
 }
 
+/* ---- vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N] ---- */
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define VM_SYNTAX "(expected NAME,kernel=MODULE[,mem=SIZE][,cpus=N])"
+
+static void assert_vm(unsigned i, const char *name, const char *kernel, uint64_t mem, uint32_t cpus)
+{
+	assert_true(i < C.nvms);
+	assert_string_equal(C.vms[i].name, name);
+	assert_string_equal(C.vms[i].kernel, kernel);
+	assert_int_equal(C.vms[i].mem, mem);
+	assert_int_equal(C.vms[i].cpus, cpus);
+}
+
+/* One rejected declaration: one error with exactly this text, no VM added. */
+static void vm_rejected(const char *line, const char *msg)
+{
+	assert_int_equal(run(line), 1);
+	assert_string_equal(E.last, msg);
+	assert_int_equal(C.nvms, 0);
+}
+
+static void test_vm_good(void **state)
+{
+	(void)state;
+	assert_int_equal(run("vm=web,kernel=vmlinuz,mem=256M,cpus=4"), 0);
+	assert_int_equal(C.nvms, 1);
+	assert_vm(0, "web", "vmlinuz", 256 * MiB, 4);
+	/* Keys in any order; every name character class; longest name and
+	 * module name. */
+	assert_int_equal(run("vm=Az09_-xxxxxxxxx,cpus=16,mem=3G,kernel="
+			     "m23456789012345678901234567890123456789012345678901234567890123"),
+			 0);
+	assert_vm(0, "Az09_-xxxxxxxxx",
+		  "m23456789012345678901234567890123456789012345678901234567890123", 3 * GiB, 16);
+	/* A module name may carry any printable character but space and comma. */
+	assert_int_equal(run("vm=1,kernel=/boot/linux-6.1=x.gz,cpus=1"), 0);
+	assert_vm(0, "1", "/boot/linux-6.1=x.gz", 32 * MiB, 1);
+	/* Behind the kernel path GRUB may pass first. */
+	assert_int_equal(run("/boot/keel.elf vm=a,kernel=k"), 0);
+	assert_vm(0, "a", "k", 32 * MiB, 1);
+}
+
+static void test_vm_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(run("vm=t1,kernel=hello"), 0);
+	assert_vm(0, "t1", "hello", 32 * MiB, 1);
+	assert_int_equal(run("vm=t1,kernel=hello,cpus=2"), 0);
+	assert_vm(0, "t1", "hello", 32 * MiB, 2);
+	assert_int_equal(run("vm=t1,mem=64M,kernel=hello"), 0);
+	assert_vm(0, "t1", "hello", 64 * MiB, 1);
+	/* Other options keep their defaults. */
+	assert_int_equal(C.loglevel, LOG_INFO);
+	assert_int_equal(C.maxcpus, 0);
+}
+
+static void test_vm_mem_sizes(void **state)
+{
+	static const struct {
+		const char *mem;
+		uint64_t bytes;
+	} good[] = {
+	    {"2M", 2 * MiB},
+	    {"2097152", 2 * MiB},
+	    {"2048K", 2 * MiB},
+	    {"2052K", 2 * MiB + 4096},
+	    {"2101248", 2 * MiB + 4096},
+	    {"64m", 64 * MiB},
+	    {"1g", GiB},
+	    {"1G", GiB},
+	    {"3072M", 3 * GiB},
+	    {"3G", 3 * GiB},
+	    {"0003G", 3 * GiB},
+	    {"3221225472", 3 * GiB},
+	};
+	char buf[64];
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(buf, sizeof(buf), "vm=m,kernel=k,mem=%s", good[i].mem);
+		assert_int_equal(run(buf), 0);
+		assert_vm(0, "m", "k", good[i].bytes, 1);
+	}
+}
+
+static void test_vm_many_and_mixed(void **state)
+{
+	(void)state;
+	assert_int_equal(run("loglevel=debug vm=a,kernel=ka vm=b,kernel=kb,mem=8M maxcpus=2 "
+			     "vm=c,kernel=kc,cpus=3"),
+			 0);
+	assert_int_equal(C.nvms, 3);
+	assert_vm(0, "a", "ka", 32 * MiB, 1);
+	assert_vm(1, "b", "kb", 8 * MiB, 1);
+	assert_vm(2, "c", "kc", 32 * MiB, 3);
+	assert_int_equal(C.loglevel, LOG_DEBUG);
+	assert_int_equal(C.maxcpus, 2);
+
+	/* A bad declaration in the middle rejects only itself. */
+	assert_int_equal(run("vm=a,kernel=ka vm=b,kernel=kb,mem=1M vm=c,kernel=kc"), 1);
+	assert_string_equal(E.last, "vm b: mem '1M' is below 2M (KEEL_VM_MIN_MEM)");
+	assert_int_equal(C.nvms, 2);
+	assert_vm(0, "a", "ka", 32 * MiB, 1);
+	assert_vm(1, "c", "kc", 32 * MiB, 1);
+}
+
+static void test_vm_bad_name(void **state)
+{
+	(void)state;
+	vm_rejected("vm=a.b,kernel=k", "vm: bad name 'a.b' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm=web!,kernel=k", "vm: bad name 'web!' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm=1234567890123456,kernel=k",
+		    "vm: bad name '1234567890123456' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm=,kernel=k", "vm: bad name '' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm=kernel=k", "vm: bad name 'kernel=k' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm=w\xc3\xa9,kernel=k",
+		    "vm: bad name 'w\xc3\xa9' (expected 1-15 of A-Z a-z 0-9 _ -)");
+	vm_rejected("vm", "vm: missing value " VM_SYNTAX);
+	vm_rejected("vm=", "vm: bad value '' " VM_SYNTAX);
+}
+
+static void test_vm_bad_kernel(void **state)
+{
+	(void)state;
+	vm_rejected("vm=web", "vm web: missing kernel=MODULE");
+	vm_rejected("vm=web,mem=8M,cpus=2", "vm web: missing kernel=MODULE");
+	vm_rejected("vm=web,kernel=",
+		    "vm web: bad kernel '' (expected a module name of 1-63 characters)");
+	vm_rejected("vm=web,kernel", "vm web: missing value for 'kernel'");
+	vm_rejected("vm=web,kernel=a\x01"
+		    "b",
+		    "vm web: bad kernel 'a\x01"
+		    "b' (expected a module name of 1-63 characters)");
+	/* 64 characters: too long; the quote is cut at 48 and says so. */
+	vm_rejected(
+	    "vm=web,kernel=m234567890123456789012345678901234567890123456789012345678901234",
+	    "vm web: bad kernel 'm23456789012345678901234567890123456789012345678...' "
+	    "(expected a module name of 1-63 characters)");
+}
+
+static void test_vm_bad_mem(void **state)
+{
+	static const char *syntax[] = {"",     "M",  "1MB", "-1",  "+1M", "0x100000",
+				       "1.5G", "1T", "G1",  "4M4", "kK"};
+	char line[64], msg[160];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++) {
+		snprintf(line, sizeof(line), "vm=web,kernel=k,mem=%s", syntax[i]);
+		snprintf(msg, sizeof(msg),
+			 "vm web: bad mem '%s' (expected bytes with optional K, M or G)",
+			 syntax[i]);
+		vm_rejected(line, msg);
+	}
+	vm_rejected("vm=web,kernel=k,mem=1M", "vm web: mem '1M' is below 2M (KEEL_VM_MIN_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=0", "vm web: mem '0' is below 2M (KEEL_VM_MIN_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=2093056",
+		    "vm web: mem '2093056' is below 2M (KEEL_VM_MIN_MEM)"); /* 2M - 4K */
+	vm_rejected("vm=web,kernel=k,mem=4G", "vm web: mem '4G' is above 3G (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=3073M",
+		    "vm web: mem '3073M' is above 3G (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=3221229568",
+		    "vm web: mem '3221229568' is above 3G (KEEL_VM_MAX_MEM)"); /* 3G + 4K */
+	vm_rejected("vm=web,kernel=k,mem=99999999999999999999999999G",
+		    "vm web: mem '99999999999999999999999999G' is above 3G (KEEL_VM_MAX_MEM)");
+	/* Too big but malformed further on: the syntax error wins. */
+	vm_rejected("vm=web,kernel=k,mem=99999999999x",
+		    "vm web: bad mem '99999999999x' (expected bytes with optional K, M or G)");
+	vm_rejected("vm=web,kernel=k,mem=2097153",
+		    "vm web: mem '2097153' is not a multiple of 4K"); /* 2M + 1 */
+	vm_rejected("vm=web,kernel=k,mem=2050K", "vm web: mem '2050K' is not a multiple of 4K");
+}
+
+static void test_vm_bad_cpus(void **state)
+{
+	static const char *bad[] = {"0", "17", "", "x", "-1", "+2", "1K", "4294967297"};
+	char line[64], msg[160];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "vm=web,kernel=k,cpus=%s", bad[i]);
+		snprintf(msg, sizeof(msg), "vm web: bad cpus '%s' (expected 1-16, KEEL_MAX_VCPUS)",
+			 bad[i]);
+		vm_rejected(line, msg);
+	}
+}
+
+static void test_vm_bad_keys(void **state)
+{
+	(void)state;
+	vm_rejected("vm=web,kernel=k,foo=1",
+		    "vm web: unknown key 'foo' (expected kernel=, mem= or cpus=)");
+	vm_rejected("vm=web,name=x,kernel=k",
+		    "vm web: unknown key 'name' (expected kernel=, mem= or cpus=)");
+	vm_rejected("vm=web,KERNEL=k",
+		    "vm web: unknown key 'KERNEL' (expected kernel=, mem= or cpus=)");
+	vm_rejected("vm=web,kernel=k,=1",
+		    "vm web: unknown key '' (expected kernel=, mem= or cpus=)");
+	vm_rejected("vm=web,kernel=k,mem=8M,mem=16M", "vm web: repeated key 'mem'");
+	vm_rejected("vm=web,kernel=k,kernel=k", "vm web: repeated key 'kernel'");
+	vm_rejected("vm=web,cpus=1,kernel=k,cpus=1", "vm web: repeated key 'cpus'");
+	vm_rejected("vm=web,,kernel=k", "vm web: empty field (expected key=value)");
+	vm_rejected("vm=web,kernel=k,", "vm web: empty field (expected key=value)");
+	vm_rejected("vm=web,", "vm web: empty field (expected key=value)");
+	vm_rejected("vm=web,cpus", "vm web: missing value for 'cpus'");
+}
+
+static void test_vm_duplicates(void **state)
+{
+	(void)state;
+	assert_int_equal(run("vm=a,kernel=x vm=a,kernel=y,mem=8M"), 1);
+	assert_string_equal(E.last, "vm: duplicate name 'a'");
+	assert_int_equal(C.nvms, 1);
+	assert_vm(0, "a", "x", 32 * MiB, 1);
+	/* Names are case-sensitive; the same module may boot many VMs. */
+	assert_int_equal(run("vm=a,kernel=x vm=A,kernel=x"), 0);
+	assert_int_equal(C.nvms, 2);
+	/* A rejected declaration does not reserve its name. */
+	assert_int_equal(run("vm=a,kernel=x,cpus=99 vm=a,kernel=y"), 1);
+	assert_int_equal(C.nvms, 1);
+	assert_vm(0, "a", "y", 32 * MiB, 1);
+}
+
+static void test_vm_limit(void **state)
+{
+	char line[1024];
+	size_t n = 0;
+	(void)state;
+
+	for (int i = 0; i < 17; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "vm=v%d,kernel=k%d ", i, i);
+	assert_int_equal(run(line), 1);
+	assert_string_equal(E.last,
+			    "vm: cannot declare 'v16': too many VMs (limit 16, KEEL_MAX_VMS)");
+	assert_int_equal(C.nvms, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		char name[8], kernel[8];
+
+		snprintf(name, sizeof(name), "v%u", i);
+		snprintf(kernel, sizeof(kernel), "k%u", i);
+		assert_vm(i, name, kernel, 32 * MiB, 1);
+	}
+	/* Exactly 16 is fine. */
+	line[strlen(line) - strlen("vm=v16,kernel=k16 ")] = '\0';
+	assert_int_equal(run(line), 0);
+	assert_int_equal(C.nvms, 16);
+}
+
+static void test_vm_long_value(void **state)
+{
+	size_t n = 100000;
+	char *s = malloc(n + 1);
+	(void)state;
+	assert_non_null(s);
+
+	memset(s, 'a', n);
+	s[n] = '\0';
+	memcpy(s, "vm=", 3);
+	assert_int_equal(run(s), 1);
+	assert_true(strlen(E.last) < 160);
+	assert_non_null(strstr(E.last, "vm: bad name 'aaaa"));
+	assert_non_null(strstr(E.last, "...' (expected"));
+
+	memcpy(s, "vm=web,kernel=", 14);
+	assert_int_equal(run(s), 1);
+	assert_non_null(strstr(E.last, "vm web: bad kernel 'aaa"));
+
+	memcpy(s, "vm=web,kernel=k,mem=", 20);
+	for (size_t i = 20; i < n; i++)
+		s[i] = '9';
+	assert_int_equal(run(s), 1);
+	assert_non_null(strstr(E.last, "is above 3G"));
+
+	/* Many commas. */
+	memcpy(s, "vm=web,kernel=k", 15);
+	for (size_t i = 15; i < n; i++)
+		s[i] = ',';
+	assert_int_equal(run(s), 1);
+	assert_string_equal(E.last, "vm web: empty field (expected key=value)");
+	assert_int_equal(C.nvms, 0);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults_and_empty),	 cmocka_unit_test(test_loglevel_good),
-	    cmocka_unit_test(test_loglevel_bad),	 cmocka_unit_test(test_console_good),
-	    cmocka_unit_test(test_console_bad),		 cmocka_unit_test(test_maxcpus),
-	    cmocka_unit_test(test_unknown_and_multiple), cmocka_unit_test(test_path_skipping),
-	    cmocka_unit_test(test_long_garbage),	 cmocka_unit_test(test_null_err_callback),
+	    cmocka_unit_test(test_defaults_and_empty),
+	    cmocka_unit_test(test_loglevel_good),
+	    cmocka_unit_test(test_loglevel_bad),
+	    cmocka_unit_test(test_console_good),
+	    cmocka_unit_test(test_console_bad),
+	    cmocka_unit_test(test_maxcpus),
+	    cmocka_unit_test(test_unknown_and_multiple),
+	    cmocka_unit_test(test_path_skipping),
+	    cmocka_unit_test(test_long_garbage),
+	    cmocka_unit_test(test_null_err_callback),
+	    cmocka_unit_test(test_vm_good),
+	    cmocka_unit_test(test_vm_defaults),
+	    cmocka_unit_test(test_vm_mem_sizes),
+	    cmocka_unit_test(test_vm_many_and_mixed),
+	    cmocka_unit_test(test_vm_bad_name),
+	    cmocka_unit_test(test_vm_bad_kernel),
+	    cmocka_unit_test(test_vm_bad_mem),
+	    cmocka_unit_test(test_vm_bad_cpus),
+	    cmocka_unit_test(test_vm_bad_keys),
+	    cmocka_unit_test(test_vm_duplicates),
+	    cmocka_unit_test(test_vm_limit),
+	    cmocka_unit_test(test_vm_long_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
