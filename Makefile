@@ -70,7 +70,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_BINS)
 	@$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
-integration: iso
+integration: iso guests
 	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso
 
 check: deps

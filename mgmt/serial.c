@@ -4,6 +4,7 @@
 #include "keel/x86.h"
 #include "main/platform.h"
 #include "mgmt/commands.h"
+#include "vm/sched.h"
 
 #define PROMPT "keel> "
 
@@ -13,7 +14,21 @@ static void serial_write(void *ctx, const char *s, size_t n)
 	console_write(s, n);
 }
 
-static const struct shell_io serial_io = {NULL, serial_write};
+static int serial_getc(void *ctx)
+{
+	(void)ctx;
+	return uart_getc();
+}
+
+/* With no other CPU, guests run here between keystrokes. */
+static void serial_idle(void *ctx)
+{
+	(void)ctx;
+	if (!sched_poll_bsp())
+		cpu_relax();
+}
+
+static const struct shell_io serial_io = {NULL, serial_write, serial_getc, serial_idle};
 
 _Noreturn void mgmt_serial_loop(void)
 {
@@ -24,7 +39,7 @@ _Noreturn void mgmt_serial_loop(void)
 	for (;;) {
 		int c = uart_getc();
 		if (c < 0) {
-			cpu_relax();
+			serial_idle(NULL);
 			continue;
 		}
 		enum le_result r = le_feed(&le, (char)c, &serial_io);

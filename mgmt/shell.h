@@ -13,6 +13,12 @@
 struct shell_io {
 	void *ctx;
 	void (*write)(void *ctx, const char *s, size_t n);
+	/* Interactive transports only (NULL otherwise): a byte the user typed,
+	 * or -1 when none is waiting; never blocks. */
+	int (*getc)(void *ctx);
+	/* Called while a command waits for input, so the CPU can do other
+	 * work (run vCPUs when it is the only CPU). May be NULL. */
+	void (*idle)(void *ctx);
 };
 
 struct line_editor {

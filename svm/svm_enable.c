@@ -3,7 +3,7 @@
 #include "core/fmt.h"
 #include "keel/x86.h"
 #include "mm/kmem.h"
-#include "vm/virt.h"
+#include "svm/svm.h"
 
 #define CPUID_EXT_MAX 0x80000000u
 #define CPUID_EXT_FEATURES 0x80000001u
@@ -21,7 +21,17 @@
 
 static uint32_t svm_edx, svm_asids;
 
-static bool svm_probe(char *why, size_t len)
+bool svm_has_nrips(void)
+{
+	return svm_edx & SVM_EDX_NRIPS;
+}
+
+uint32_t svm_asid_count(void)
+{
+	return svm_asids;
+}
+
+bool svm_probe(char *why, size_t len)
 {
 	uint32_t r[4];
 
@@ -57,7 +67,7 @@ static const char *yes_no(uint32_t bit)
 	return (svm_edx & bit) ? "yes" : "no";
 }
 
-static void svm_describe(char *buf, size_t len)
+void svm_describe(char *buf, size_t len)
 {
 	ksnprintf(buf, len,
 		  "nested paging; %u ASIDs; NRIP save %s, VMCB clean bits %s, "
@@ -66,23 +76,20 @@ static void svm_describe(char *buf, size_t len)
 		  yes_no(SVM_EDX_FLUSH_BY_ASID), yes_no(SVM_EDX_DECODE_ASSISTS));
 }
 
-/* VMRUN saves host state into this CPU's host-save area. */
-static status_t svm_enable_cpu(unsigned cpu)
+/* VMRUN saves host state into this CPU's host-save area; VMSAVE keeps the
+ * rest of the host's state in a second page (svm_entry.S). */
+status_t svm_enable_cpu(unsigned cpu)
 {
-	uint64_t hsave;
+	uint64_t hsave, vmsave_area;
 	status_t st = kmem_alloc_frames(1, &hsave);
 
-	(void)cpu;
+	if (st != ST_OK)
+		return st;
+	st = kmem_alloc_frames(1, &vmsave_area);
 	if (st != ST_OK)
 		return st;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	svm_cpu_ready(cpu, vmsave_area);
 	return ST_OK;
 }
-
-const struct virt_ops svm_ops = {
-    .name = "AMD SVM",
-    .probe = svm_probe,
-    .describe = svm_describe,
-    .enable_cpu = svm_enable_cpu,
-};

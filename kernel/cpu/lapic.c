@@ -29,11 +29,14 @@
 #define ICR_PENDING (1u << 12)
 #define ICR_ALL_BUT_SELF (3u << 18)
 #define LVT_MASKED (1u << 16)
+#define LVT_TIMER_PERIODIC (1u << 17)
+#define ICR_FIXED 0u
 #define TIMER_DIV_16 0x3
 #define CALIBRATION_US 10000ull
 #define ICR_WAIT_US 100000ull
 
 static int x2apic;
+static uint64_t timer_hz; /* LAPIC timer ticks per second at divide 16 */
 static volatile uint32_t *mmio;
 
 static uint32_t lapic_read(uint32_t reg)
@@ -117,5 +120,24 @@ uint64_t lapic_timer_calibrate(void)
 	ref_delay(CALIBRATION_US);
 	left = lapic_read(LAPIC_TIMER_CUR);
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	return (uint64_t)(0xFFFFFFFFu - left) * (1000000ull / CALIBRATION_US);
+	timer_hz = (uint64_t)(0xFFFFFFFFu - left) * (1000000ull / CALIBRATION_US);
+	return timer_hz;
+}
+
+void lapic_timer_periodic(uint8_t vector, unsigned hz)
+{
+	uint64_t count = timer_hz / hz;
+
+	if (count == 0)
+		count = 1;
+	if (count > 0xFFFFFFFFu)
+		count = 0xFFFFFFFFu;
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
+	lapic_write(LAPIC_TIMER_INIT, (uint32_t)count);
+}
+
+void lapic_send_ipi_all_but_self(uint8_t vector)
+{
+	(void)send_ipi(0, ICR_FIXED | ICR_ALL_BUT_SELF | ICR_LEVEL_ASSERT | vector);
 }

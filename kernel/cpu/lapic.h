@@ -10,5 +10,8 @@ int lapic_send_init(uint32_t apic_id);
 int lapic_send_sipi(uint32_t apic_id, uint8_t page);
 void lapic_send_nmi_all_but_self(void);
 uint64_t lapic_timer_calibrate(void); /* LAPIC timer ticks per second (divide 16) */
+/* Periodic timer interrupts on vector, hz per second (after calibration). */
+void lapic_timer_periodic(uint8_t vector, unsigned hz);
+void lapic_send_ipi_all_but_self(uint8_t vector);
 
 #endif

@@ -8,9 +8,11 @@
 #include "keel/x86.h"
 #include "main/platform.h"
 #include "mm/kmem.h"
+#include "cpu/fpu.h"
+#include "vm/sched.h"
 #include "vm/virt.h"
 
-#define MAX_CPUS 256
+#define MAX_CPUS KEEL_MAX_CPUS
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define AP_ONLINE_TIMEOUT_US 500000
@@ -45,6 +47,16 @@ bool platform_cpu_online(uint32_t apic_id)
 	return false;
 }
 
+unsigned this_cpu(void)
+{
+	unsigned index;
+
+	__asm__ volatile("movl %%gs:%c1, %0"
+			 : "=r"(index)
+			 : "i"(__builtin_offsetof(struct percpu, index)));
+	return index;
+}
+
 static void percpu_setup(unsigned index, uint32_t apic_id)
 {
 	struct percpu *p = &cpus[index];
@@ -66,11 +78,12 @@ void ap_main(unsigned index)
 	cpu_init_tables(index);
 	lapic_init();
 	percpu_setup(index, lapic_id());
+	fpu_init_cpu();
 	virt_enable_this_cpu(index);
+	sched_init_cpu();
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
 	cpus[index].online = 1;
-	for (;;)
-		__asm__ volatile("sti; hlt");
+	sched_ap_loop();
 }
 
 static void set_param(char *field, uint64_t v)
@@ -138,6 +151,7 @@ void platform_init_cpus(void)
 	timer_init();
 	lapic_init();
 	percpu_setup(0, lapic_id());
+	fpu_init_cpu();
 	irq_register(VEC_NMI, nmi_stop);
 	lapic_hz = lapic_timer_calibrate();
 	pr_info("timer: TSC %lu.%03lu MHz, LAPIC timer %lu.%03lu MHz (measured against the %s)\n",
@@ -145,6 +159,7 @@ void platform_init_cpus(void)
 		(lapic_hz / 1000) % 1000, timer_reference());
 	virt_init();
 	virt_enable_this_cpu(0);
+	sched_init_cpu();
 	if (a && kmem_trampoline_page())
 		start_aps(a, cpus[0].apic_id, limit);
 	pr_info("%u CPUs online\n", cpus_online);

@@ -11,6 +11,7 @@
 #include "boot/mb2.h"
 #include "main/platform.h"
 #include "mm/kmem.h"
+#include "vm/vm.h"
 
 #define MB2_LOADER_MAGIC 0x36D76289u
 #define MBI_MAX_LEN (1u << 20) /* a sane multiboot2 information block is a few KiB */
@@ -144,5 +145,6 @@ void kernel_entry(uint32_t magic, uint64_t mbi)
 	init_acpi();
 	platform_init_cpus();
 	pr_info("W^X check: %lu writable+executable mappings\n", kmem_check_wx());
+	vm_boot_declared();
 	mgmt_serial_loop();
 }

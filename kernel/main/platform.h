@@ -10,7 +10,11 @@ const struct boot_info *platform_boot_info(void);
 const struct acpi_info *platform_acpi(void); /* NULL when ACPI was unusable */
 const struct keel_config *platform_config(void);
 
+#define KEEL_MAX_CPUS 256
+
 void platform_init_cpus(void);
+/* Index of the calling CPU: 0 for the boot CPU, then in start-up order. */
+unsigned this_cpu(void);
 unsigned platform_cpus_online(void);
 bool platform_cpu_online(uint32_t apic_id);
 void platform_stop_others(void); /* NMI every other CPU into a halt */

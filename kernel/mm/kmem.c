@@ -276,13 +276,28 @@ uint64_t kmem_check_wx(void)
 
 status_t kmem_alloc_frames(uint64_t count, uint64_t *pa)
 {
+	return kmem_alloc_frames_aligned(count, 1, pa);
+}
+
+status_t kmem_alloc_frames_aligned(uint64_t count, uint64_t align, uint64_t *pa)
+{
 	uint64_t f = spin_lock_irqsave(&mem_lock);
-	status_t st = frame_alloc(&frames, count, 1, 0, pa);
+	status_t st = frame_alloc(&frames, count, align, 0, pa);
 
 	spin_unlock_irqrestore(&mem_lock, f);
 	if (st == ST_OK)
 		memset(phys_to_virt(*pa), 0, count * PAGE_SIZE);
 	return st;
+}
+
+void kmem_free_frames(uint64_t pa, uint64_t count)
+{
+	uint64_t f = spin_lock_irqsave(&mem_lock);
+	status_t st = frame_free(&frames, pa, count);
+
+	spin_unlock_irqrestore(&mem_lock, f);
+	if (st != ST_OK)
+		panic("frames %#lx (+%lu) freed but not allocated", pa, count);
 }
 
 void *kmalloc(size_t n)

@@ -46,6 +46,10 @@ int kmem_is_stack_guard(uint64_t va);
 
 /* `count` zeroed, physically contiguous 4 KiB frames (page-aligned). */
 MUST_CHECK status_t kmem_alloc_frames(uint64_t count, uint64_t *pa);
+/* The same, the first frame aligned to `align` frames (a power of two). */
+MUST_CHECK status_t kmem_alloc_frames_aligned(uint64_t count, uint64_t align, uint64_t *pa);
+/* Gives back frames from kmem_alloc_frames*; a bad free is a Keel bug: panic. */
+void kmem_free_frames(uint64_t pa, uint64_t count);
 
 void *kmalloc(size_t n);
 void *kzalloc(size_t n);

@@ -1,5 +1,5 @@
-/* MMIO instruction emulator (see emulate.h), written from the Intel SDM
- * vol. 2 and AMD APM vol. 3 instruction pages. */
+/* MMIO and string port I/O instruction emulator (see emulate.h), written
+ * from the Intel SDM vol. 2 and AMD APM vol. 3 instruction pages. */
 #include <stdarg.h>
 
 #include "vm/emulate.h"
@@ -16,8 +16,9 @@
 #define IP_MASK_32 0xFFFFFFFFull
 #define HIGH8_SHIFT 8 /* AH/CH/DH/BH are bits 15:8 */
 #define BYTE_MASK 0xFFull
-#define AF_BIT 0x10u /* carry or borrow out of bit 3 */
-#define ACCESS_MAX 8 /* widest single memory access, bytes */
+#define AF_BIT 0x10u	  /* carry or borrow out of bit 3 */
+#define ACCESS_MAX 8	  /* widest single memory access, bytes */
+#define PORT_ACCESS_MAX 4 /* widest port access, bytes */
 
 /* Segment-override prefix bytes as insn.seg_override reports them. */
 #define PFX_SEG_ES 0x26
@@ -35,7 +36,11 @@ struct emu {
 	struct emu_fault *fault;
 	char *why;
 	size_t whylen;
+	uint16_t port; /* INS/OUTS only */
 };
+
+/* The two device address spaces. A port number travels as the address. */
+enum bus { BUS_MMIO, BUS_PORT };
 
 /* Internal outcome of locating one side of a string iteration. */
 enum locate_result { LOC_OK, LOC_END_BATCH, LOC_FAULT, LOC_STOP };
@@ -182,28 +187,43 @@ static void set_arith_flags(struct vcpu_regs *r, uint64_t f)
 	r->rflags = (r->rflags & ~RFLAGS_ARITH) | (f & RFLAGS_ARITH);
 }
 
-/* ---- non-string instructions: the bus at fault_gpa ---- */
+/* ---- the device bus and the I/O ports ---- */
 
-static enum emu_result bus_load(struct emu *e, uint64_t gpa, unsigned size, uint64_t *val)
+static const char *bus_name(enum bus b)
 {
-	status_t st = e->env->mmio_read(e->env->ctx, gpa, (uint8_t)size, val);
+	return b == BUS_PORT ? "port" : "MMIO";
+}
+
+static enum emu_result bus_load(struct emu *e, enum bus b, uint64_t addr, unsigned size,
+				uint64_t *val)
+{
+	const struct emu_env *env = e->env;
+	status_t st = b == BUS_PORT ? env->pio_read(env->ctx, (uint16_t)addr, (uint8_t)size, val)
+				    : env->mmio_read(env->ctx, addr, (uint8_t)size, val);
 
 	if (st != ST_OK)
-		return stop(e, "MMIO read of %u bytes at 0x%llx failed: %s", size,
-			    (unsigned long long)gpa, status_str(st));
+		return stop(e, "%s read of %u bytes at 0x%llx failed: %s", bus_name(b), size,
+			    (unsigned long long)addr, status_str(st));
 	*val &= size_mask(size);
 	return EMU_DONE;
 }
 
-static enum emu_result bus_store(struct emu *e, uint64_t gpa, unsigned size, uint64_t val)
+static enum emu_result bus_store(struct emu *e, enum bus b, uint64_t addr, unsigned size,
+				 uint64_t val)
 {
-	status_t st = e->env->mmio_write(e->env->ctx, gpa, (uint8_t)size, val & size_mask(size));
+	const struct emu_env *env = e->env;
+	status_t st;
 
+	val &= size_mask(size);
+	st = b == BUS_PORT ? env->pio_write(env->ctx, (uint16_t)addr, (uint8_t)size, val)
+			   : env->mmio_write(env->ctx, addr, (uint8_t)size, val);
 	if (st != ST_OK)
-		return stop(e, "MMIO write of %u bytes at 0x%llx failed: %s", size,
-			    (unsigned long long)gpa, status_str(st));
+		return stop(e, "%s write of %u bytes at 0x%llx failed: %s", bus_name(b), size,
+			    (unsigned long long)addr, status_str(st));
 	return EMU_DONE;
 }
+
+/* ---- non-string instructions: the bus at fault_gpa ---- */
 
 static enum emu_result exec_mov(struct emu *e, uint64_t gpa)
 {
@@ -213,15 +233,15 @@ static enum emu_result exec_mov(struct emu *e, uint64_t gpa)
 
 	switch (in->op) {
 	case INSN_MOV_LOAD:
-		res = bus_load(e, gpa, in->size, &v);
+		res = bus_load(e, BUS_MMIO, gpa, in->size, &v);
 		if (res == EMU_DONE)
 			reg_write(e->r, in->reg, in->reg_high8, in->size, v);
 		return res;
 	case INSN_MOV_STORE:
-		return bus_store(e, gpa, in->size,
+		return bus_store(e, BUS_MMIO, gpa, in->size,
 				 reg_read(e->r, in->reg, in->reg_high8, in->size));
 	default: /* INSN_MOV_STORE_IMM */
-		return bus_store(e, gpa, in->size, in->imm);
+		return bus_store(e, BUS_MMIO, gpa, in->size, in->imm);
 	}
 }
 
@@ -230,7 +250,7 @@ static enum emu_result exec_extend(struct emu *e, uint64_t gpa)
 {
 	const struct insn *in = e->in;
 	uint64_t v;
-	enum emu_result res = bus_load(e, gpa, in->size, &v);
+	enum emu_result res = bus_load(e, BUS_MMIO, gpa, in->size, &v);
 
 	if (res != EMU_DONE)
 		return res;
@@ -247,7 +267,7 @@ static enum emu_result exec_alu(struct emu *e, uint64_t gpa)
 	const struct insn *in = e->in;
 	unsigned size = in->size;
 	uint64_t mem, other, dst, src, res, flags;
-	enum emu_result st = bus_load(e, gpa, size, &mem);
+	enum emu_result st = bus_load(e, BUS_MMIO, gpa, size, &mem);
 
 	if (st != EMU_DONE)
 		return st;
@@ -270,7 +290,7 @@ static enum emu_result exec_alu(struct emu *e, uint64_t gpa)
 
 	if (in->op != INSN_TEST) {
 		if (in->mem_is_dst) {
-			st = bus_store(e, gpa, size, res);
+			st = bus_store(e, BUS_MMIO, gpa, size, res);
 			if (st != EMU_DONE)
 				return st;
 		} else {
@@ -295,7 +315,8 @@ static uint64_t seg_base(const struct emu *e, enum seg s)
 	return e->env->seg_base[s];
 }
 
-/* MOVS source segment: DS unless overridden (SDM: only the source can be). */
+/* MOVS/OUTS source segment: DS unless overridden (SDM: only the source can
+ * be; the ES:[rDI] destination of STOS/MOVS/INS never). */
 static enum seg source_seg(uint8_t prefix)
 {
 	switch (prefix) {
@@ -410,9 +431,10 @@ static unsigned chunk_size(unsigned n)
 
 /* One piece on the bus. A whole element is one access of its size; a piece
  * of a page-straddling element is split into the largest sizes that fit,
- * since devices only take 1, 2, 4 or 8 bytes. */
-static enum emu_result bus_piece(struct emu *e, uint64_t gpa, uint8_t *buf, unsigned len,
-				 bool write)
+ * since devices only take 1, 2, 4 or 8 bytes. A port element (1, 2 or 4
+ * bytes, never split) is always one access. */
+static enum emu_result bus_piece(struct emu *e, enum bus b, uint64_t addr, uint8_t *buf,
+				 unsigned len, bool write)
 {
 	for (unsigned off = 0; off < len;) {
 		unsigned n = chunk_size(len - off);
@@ -420,9 +442,9 @@ static enum emu_result bus_piece(struct emu *e, uint64_t gpa, uint8_t *buf, unsi
 		enum emu_result res;
 
 		if (write) {
-			res = bus_store(e, gpa + off, n, bytes_to_u64(buf + off, n));
+			res = bus_store(e, b, addr + off, n, bytes_to_u64(buf + off, n));
 		} else {
-			res = bus_load(e, gpa + off, n, &v);
+			res = bus_load(e, b, addr + off, n, &v);
 			u64_to_bytes(v, buf + off, n);
 		}
 		if (res != EMU_DONE)
@@ -456,7 +478,7 @@ static enum emu_result span_access(struct emu *e, const struct span *sp, uint8_t
 		if (e->env->is_ram(e->env->ctx, sp->gpa[i], sp->len[i]))
 			res = ram_piece(e, sp->gpa[i], buf + off, sp->len[i], write);
 		else
-			res = bus_piece(e, sp->gpa[i], buf + off, sp->len[i], write);
+			res = bus_piece(e, BUS_MMIO, sp->gpa[i], buf + off, sp->len[i], write);
 		if (res != EMU_DONE)
 			return res;
 		off += sp->len[i];
@@ -479,48 +501,85 @@ static enum emu_result result_of(enum locate_result l)
 	return l == LOC_FAULT ? EMU_FAULT : EMU_STOP;
 }
 
-/* One STOS or MOVS iteration. Both sides are located (and translated)
- * before any access, so a fault leaves no device side effect behind. */
+static bool source_in_memory(enum insn_op op)
+{
+	return op == INSN_MOVS || op == INSN_OUTS;
+}
+
+static bool dest_in_memory(enum insn_op op)
+{
+	return op == INSN_MOVS || op == INSN_STOS || op == INSN_INS;
+}
+
+/* Locates the memory sides of one iteration: seg:[rSI] read, ES:[rDI]
+ * written. */
+static enum locate_result locate_sides(struct emu *e, struct side *src, struct side *dst,
+				       bool first, struct span *ssp, struct span *dsp)
+{
+	const struct insn *in = e->in;
+	enum locate_result l = LOC_OK;
+
+	if (source_in_memory(in->op))
+		l = locate(e, src, string_la(e, source_seg(in->seg_override), GPR_RSI), false,
+			   first, ssp);
+	if (l == LOC_OK && dest_in_memory(in->op))
+		l = locate(e, dst, string_la(e, SEG_ES, GPR_RDI), true, first, dsp);
+	return l;
+}
+
+/* The element one iteration moves: from memory, rAX or the port. */
+static enum emu_result load_element(struct emu *e, const struct span *ssp, uint8_t *buf)
+{
+	const struct insn *in = e->in;
+
+	if (in->op == INSN_STOS) {
+		u64_to_bytes(reg_read(e->r, GPR_RAX, false, in->size), buf, in->size);
+		return EMU_DONE;
+	}
+	if (in->op == INSN_INS)
+		return bus_piece(e, BUS_PORT, e->port, buf, in->size, false);
+	return span_access(e, ssp, buf, false);
+}
+
+static enum emu_result store_element(struct emu *e, const struct span *dsp, uint8_t *buf)
+{
+	if (e->in->op == INSN_OUTS)
+		return bus_piece(e, BUS_PORT, e->port, buf, e->in->size, true);
+	return span_access(e, dsp, buf, true);
+}
+
+/* One STOS, MOVS, INS or OUTS iteration. Both sides are located (and
+ * translated) before any access, so a fault leaves no device or port side
+ * effect behind. */
 static enum emu_result string_iteration(struct emu *e, struct side *src, struct side *dst,
 					bool first, bool *end_batch)
 {
-	const struct insn *in = e->in;
-	bool movs = in->op == INSN_MOVS;
-	struct span ssp, dsp;
+	enum insn_op op = e->in->op;
+	struct span ssp = {0}, dsp = {0};
 	uint8_t buf[ACCESS_MAX];
-	enum locate_result l = LOC_OK;
+	enum locate_result l = locate_sides(e, src, dst, first, &ssp, &dsp);
 	enum emu_result res;
 
-	if (movs)
-		l = locate(e, src, string_la(e, source_seg(in->seg_override), GPR_RSI), false,
-			   first, &ssp);
-	if (l == LOC_OK)
-		l = locate(e, dst, string_la(e, SEG_ES, GPR_RDI), true, first, &dsp);
 	if (l == LOC_END_BATCH) {
 		*end_batch = true;
 		return EMU_DONE;
 	}
 	if (l != LOC_OK)
 		return result_of(l);
-
-	if (movs) {
-		res = span_access(e, &ssp, buf, false);
-		if (res != EMU_DONE)
-			return res;
-	} else {
-		u64_to_bytes(reg_read(e->r, GPR_RAX, false, in->size), buf, in->size);
-	}
-	res = span_access(e, &dsp, buf, true);
+	res = load_element(e, &ssp, buf);
+	if (res == EMU_DONE)
+		res = store_element(e, &dsp, buf);
 	if (res != EMU_DONE)
 		return res;
 
-	if (movs)
+	if (source_in_memory(op))
 		step_index(e, GPR_RSI);
-	step_index(e, GPR_RDI);
+	if (dest_in_memory(op))
+		step_index(e, GPR_RDI);
 	return EMU_DONE;
 }
 
-/* STOS/MOVS, with or without REP (see the batching rule in emulate.h). */
+/* STOS/MOVS/INS/OUTS, with or without REP (see the batching rule in emulate.h). */
 static enum emu_result exec_string(struct emu *e)
 {
 	const struct insn *in = e->in;
@@ -551,16 +610,23 @@ static enum emu_result exec_string(struct emu *e)
 
 static bool is_string(enum insn_op op)
 {
-	return op == INSN_STOS || op == INSN_MOVS;
+	return op == INSN_STOS || op == INSN_MOVS || op == INSN_INS || op == INSN_OUTS;
+}
+
+static bool is_pio(enum insn_op op)
+{
+	return op == INSN_INS || op == INSN_OUTS;
 }
 
 /* The decoder already guarantees all of this; checking again keeps a decoder
  * bug from turning into an out-of-bounds register access here. */
 static bool insn_sane(const struct insn *in)
 {
-	if (in->op > INSN_CMP || in->len == 0 || in->len > INSN_MAX_LEN)
+	if (in->op > INSN_OUTS || in->len == 0 || in->len > INSN_MAX_LEN)
 		return false;
 	if (!valid_size(in->size) || in->reg >= GPR_COUNT)
+		return false;
+	if (is_pio(in->op) && in->size > PORT_ACCESS_MAX)
 		return false;
 	if (in->reg_high8 && (in->size != 1 || in->reg > GPR_RBX))
 		return false;
@@ -569,16 +635,38 @@ static bool insn_sane(const struct insn *in)
 	if (in->rep && !is_string(in->op))
 		return false;
 	if (in->op == INSN_MOVZX || in->op == INSN_MOVSX)
-		return valid_size(in->dst_size) && in->dst_size > in->size && !in->reg_high8;
+		return valid_size(in->dst_size) && in->dst_size >= in->size && !in->reg_high8;
 	return true;
 }
 
-static bool env_complete(const struct emu_env *env)
+/* emu_mmio needs the memory callbacks; emu_pio_string the port ones too,
+ * since its memory side may be RAM or MMIO. */
+static bool env_complete(const struct emu_env *env, bool pio)
 {
+	if (pio && (!env->pio_read || !env->pio_write))
+		return false;
 	return env->translate && env->is_ram && env->ram_read && env->ram_write && env->mmio_read &&
 	       env->mmio_write &&
 	       (env->mode == INSN_MODE_16 || env->mode == INSN_MODE_32 ||
 		env->mode == INSN_MODE_64);
+}
+
+/* EMU_DONE if the call can go ahead, else EMU_STOP with the reason. */
+static enum emu_result check_call(struct emu *e, bool pio)
+{
+	if (e->why && e->whylen)
+		e->why[0] = '\0';
+	if (!e->in || !e->r || !e->env || !e->fault)
+		return stop(e, "emulator called without instruction, registers or environment");
+	memset(e->fault, 0, sizeof(*e->fault));
+	if (!env_complete(e->env, pio))
+		return stop(e, "emulator environment incomplete");
+	if (!insn_sane(e->in))
+		return stop(e, "malformed decoded instruction (%s)", insn_op_name(e->in->op));
+	if (is_pio(e->in->op) != pio)
+		return stop(e, "%s cannot be emulated by %s", insn_op_name(e->in->op),
+			    pio ? "emu_pio_string" : "emu_mmio");
+	return EMU_DONE;
 }
 
 static enum emu_result execute(struct emu *e, uint64_t fault_gpa)
@@ -593,10 +681,25 @@ static enum emu_result execute(struct emu *e, uint64_t fault_gpa)
 		return exec_extend(e, fault_gpa);
 	case INSN_STOS:
 	case INSN_MOVS:
+	case INSN_INS:
+	case INSN_OUTS:
 		return exec_string(e);
 	default:
 		return exec_alu(e, fault_gpa);
 	}
+}
+
+/* What both entry points share: checks, execution, and RIP on success. */
+static enum emu_result emulate(struct emu *e, bool pio, uint64_t fault_gpa)
+{
+	enum emu_result res = check_call(e, pio);
+
+	if (res != EMU_DONE)
+		return res;
+	res = execute(e, fault_gpa);
+	if (res == EMU_DONE)
+		advance_rip(e->r, e->env->mode, e->in->len);
+	return res;
 }
 
 enum emu_result emu_mmio(const struct insn *in, uint64_t fault_gpa, struct vcpu_regs *r,
@@ -604,20 +707,17 @@ enum emu_result emu_mmio(const struct insn *in, uint64_t fault_gpa, struct vcpu_
 			 size_t whylen)
 {
 	struct emu e = {.in = in, .r = r, .env = env, .fault = fault, .why = why, .whylen = whylen};
-	enum emu_result res;
 
-	if (why && whylen)
-		why[0] = '\0';
-	if (!in || !r || !env || !fault)
-		return stop(&e, "emulator called without instruction, registers or environment");
-	memset(fault, 0, sizeof(*fault));
-	if (!env_complete(env))
-		return stop(&e, "emulator environment incomplete");
-	if (!insn_sane(in))
-		return stop(&e, "malformed decoded instruction (%s)", insn_op_name(in->op));
+	return emulate(&e, false, fault_gpa);
+}
 
-	res = execute(&e, fault_gpa);
-	if (res == EMU_DONE)
-		advance_rip(r, env->mode, in->len);
-	return res;
+enum emu_result emu_pio_string(const struct insn *in, uint16_t port, struct vcpu_regs *r,
+			       const struct emu_env *env, struct emu_fault *fault, char *why,
+			       size_t whylen)
+{
+	struct emu e = {.in = in, .r = r, .env = env, .fault = fault, .why = why, .whylen = whylen};
+
+	/* The port is the only operand the exit gives; fault_gpa is unused. */
+	e.port = port;
+	return emulate(&e, true, 0);
 }

@@ -1,15 +1,22 @@
-/* MMIO instruction emulator: executes one instruction decoded by insn.c
- * against the guest's registers, its RAM and the device bus. Pure logic: all
- * memory and device access goes through the callbacks in struct emu_env.
+/* MMIO and string port I/O instruction emulator: executes one instruction
+ * decoded by insn.c against the guest's registers, its RAM, the device bus
+ * and the I/O ports. Pure logic: all memory, device and port access goes
+ * through the callbacks in struct emu_env.
  *
  * Written from the Intel SDM vol. 2 and AMD APM vol. 3 instruction pages
- * (MOV, MOVZX, MOVSX/MOVSXD, AND, OR, XOR, TEST, CMP, STOS, MOVS, REP).
+ * (MOV, MOVZX, MOVSX/MOVSXD, AND, OR, XOR, TEST, CMP, STOS, MOVS, INS, OUTS,
+ * REP).
  *
  * Non-string instructions access the guest-physical address the hardware
  * reported (fault_gpa) with in->size bytes, through the bus; their effective
  * address is never recomputed. String instructions compute their linear
  * addresses from rSI/rDI and the segment bases, translate them with
  * env->translate, and send each side to RAM or to the bus by env->is_ram.
+ * INS and OUTS have one memory side (INS writes ES:[rDI], OUTS reads
+ * seg:[rSI], DS unless overridden); the other side is the port, one access
+ * of in->size per iteration. Both sides of an iteration are located before
+ * either is accessed, so a fault never consumes a port read or a device
+ * read.
  *
  * REP: each call runs at most EMU_REP_BATCH iterations, and ends a batch
  * early before an iteration whose source or destination would leave the page
@@ -17,8 +24,8 @@
  * batch). If rCX is not zero afterwards the result is EMU_AGAIN with RIP
  * unchanged: the guest re-executes the instruction, which lets the CPU take
  * interrupts between batches, runs RAM-only iterations natively, and exits
- * again on the next MMIO access. This bounds the time spent per exit whatever
- * count the guest asks for.
+ * again on the next MMIO access (or port access, for INS/OUTS). This bounds
+ * the time spent per exit whatever count the guest asks for.
  *
  * Flags: AND/OR/XOR/TEST clear CF, OF and AF (AF is architecturally
  * undefined; clearing it is what common implementations do) and set SF, ZF,
@@ -40,7 +47,7 @@
 #include "vm/insn.h"
 #include "vm/vcpu_regs.h"
 
-/* Most string iterations one emu_mmio call performs. */
+/* Most string iterations one emu_mmio or emu_pio_string call performs. */
 #define EMU_REP_BATCH 64
 
 /* An exception to inject into the guest. */
@@ -74,6 +81,11 @@ struct emu_env {
 	 * gets val with them already cleared. */
 	status_t (*mmio_read)(void *ctx, uint64_t gpa, uint8_t size, uint64_t *val);
 	status_t (*mmio_write)(void *ctx, uint64_t gpa, uint8_t size, uint64_t val);
+	/* I/O port access for INS/OUTS; size is 1, 2 or 4, and bits above it
+	 * are treated as for mmio_read/mmio_write. Only emu_pio_string needs
+	 * them: emu_mmio callers may leave them NULL. */
+	status_t (*pio_read)(void *ctx, uint16_t port, uint8_t size, uint64_t *val);
+	status_t (*pio_write)(void *ctx, uint16_t port, uint8_t size, uint64_t val);
 };
 
 enum emu_result {
@@ -84,20 +96,29 @@ enum emu_result {
 	EMU_FAULT, /* inject *fault; RIP unchanged, and registers as they were
 		    * before the faulting iteration (earlier iterations of a
 		    * batch stay done, as on hardware) */
-	EMU_STOP,  /* the VM must stop: a bus or RAM access failed, the guest's
-		    * page tables point outside its RAM, or the arguments are
-		    * malformed. `why` holds a one-line reason. Iterations
-		    * before the failing one stay done. */
+	EMU_STOP,  /* the VM must stop: a bus, port or RAM access failed,
+		    * the guest's page tables point outside its RAM, or the
+		    * arguments are malformed. `why` holds a one-line reason.
+		    * Iterations before the failing one stay done. */
 };
 
 /* Executes `in`, decoded from the instruction at r->rip. fault_gpa is the
  * guest-physical address of the MMIO access that caused the exit (used by
  * non-string instructions; the caller guarantees it is not RAM). All env
- * callbacks must be set. *fault is cleared on entry and meaningful only for
- * EMU_FAULT. why (whylen bytes, may be NULL/0) receives a NUL-terminated
- * reason on EMU_STOP. */
+ * callbacks but pio_read and pio_write must be set. INS and OUTS are
+ * EMU_STOP here: they go to emu_pio_string. *fault is cleared on entry and
+ * meaningful only for EMU_FAULT. why (whylen bytes, may be NULL/0) receives
+ * a NUL-terminated reason on EMU_STOP. */
 enum emu_result emu_mmio(const struct insn *in, uint64_t fault_gpa, struct vcpu_regs *r,
 			 const struct emu_env *env, struct emu_fault *fault, char *why,
 			 size_t whylen);
+
+/* Executes an INS or OUTS (anything else is EMU_STOP) after an I/O exit.
+ * port is the port the exit reported, i.e. DX. The memory side may be RAM
+ * or MMIO, so every env callback must be set, pio_read and pio_write
+ * included. Results, *fault and why as for emu_mmio. */
+enum emu_result emu_pio_string(const struct insn *in, uint16_t port, struct vcpu_regs *r,
+			       const struct emu_env *env, struct emu_fault *fault, char *why,
+			       size_t whylen);
 
 #endif

@@ -1,5 +1,6 @@
-/* MMIO instruction decoder, written from the Intel SDM vol. 2 (ch. 2
- * "Instruction Format", appendix A opcode map) and AMD APM vol. 3.
+/* MMIO and string port I/O instruction decoder, written from the Intel SDM
+ * vol. 2 (ch. 2 "Instruction Format", appendix A opcode map) and AMD APM
+ * vol. 3 (the SVM instructions of insn_exit_length).
  *
  * Layout decoded: [legacy prefixes] [REX] opcode [ModRM [SIB] [disp]] [imm]
  * or A0-A3 moffs. All byte reads go through fetch(), which enforces both the
@@ -51,10 +52,44 @@
 #define OPC_MOVSV 0xA5
 #define OPC_STOSB 0xAA
 #define OPC_STOSV 0xAB
+#define OPC_INSB 0x6C
+#define OPC_INSV 0x6D
+#define OPC_OUTSB 0x6E
+#define OPC_OUTSV 0x6F
+#define STRING_WIDE_BIT 0x01 /* string opcodes: clear for the byte form */
 #define OPC2_MOVZX_B 0xB6
 #define OPC2_MOVZX_W 0xB7
 #define OPC2_MOVSX_B 0xBE
 #define OPC2_MOVSX_W 0xBF
+
+/* Instructions insn_exit_length recognises. */
+#define OPC_HLT 0xF4
+#define OPC_NOP 0x90 /* PAUSE with F3 */
+#define OPC_IN_AL_IB 0xE4
+#define OPC_OUT_IB_EAX 0xE7 /* E4-E7: IN/OUT with an imm8 port */
+#define OPC_IN_AL_DX 0xEC
+#define OPC_OUT_DX_EAX 0xEF /* EC-EF: IN/OUT with the port in DX */
+#define OPC2_INVD 0x08
+#define OPC2_WBINVD 0x09
+#define OPC2_WRMSR 0x30
+#define OPC2_RDTSC 0x31
+#define OPC2_RDMSR 0x32
+#define OPC2_CPUID 0xA2
+#define OPC2_GRP7 0x01 /* 0F 01: a mod=3 ModRM byte picks the instruction */
+#define GRP7_VMCALL 0xC1
+#define GRP7_MONITOR 0xC8
+#define GRP7_MWAIT 0xC9
+#define GRP7_XSETBV 0xD1
+#define GRP7_VMRUN 0xD8
+#define GRP7_VMMCALL 0xD9
+#define GRP7_VMLOAD 0xDA
+#define GRP7_VMSAVE 0xDB
+#define GRP7_STGI 0xDC
+#define GRP7_CLGI 0xDD
+#define GRP7_SKINIT 0xDE
+#define GRP7_INVLPGA 0xDF
+#define GRP7_RDTSCP 0xF9
+#define EXIT_OPCODE_MAX 3
 
 /* The classic ALU block 00-3F: opcode bits 5:3 pick the operation (the same
  * numbering as the /digit of group 1), bits 2:0 0..3 pick the form. */
@@ -286,6 +321,26 @@ static status_t classify_rm_reg(uint8_t opc, enum insn_mode mode, const struct p
 	}
 }
 
+static enum insn_op string_op(uint8_t opc)
+{
+	switch (opc & ~STRING_WIDE_BIT) {
+	case OPC_MOVSB:
+		return INSN_MOVS;
+	case OPC_STOSB:
+		return INSN_STOS;
+	case OPC_INSB:
+		return INSN_INS;
+	default:
+		return INSN_OUTS;
+	}
+}
+
+/* The string instructions that take a REP prefix. */
+static bool is_rep_string(enum insn_op op)
+{
+	return op == INSN_MOVS || op == INSN_STOS || op == INSN_INS || op == INSN_OUTS;
+}
+
 /* Byte forms have bit 0 clear in the ALU block and in 84/88/8A. */
 static bool rm_reg_is_byte(uint8_t opc)
 {
@@ -325,9 +380,14 @@ static status_t classify(uint8_t opc, enum insn_mode mode, const struct prefixes
 	case OPC_MOVSV:
 	case OPC_STOSB:
 	case OPC_STOSV:
+	case OPC_INSB:
+	case OPC_INSV:
+	case OPC_OUTSB:
+	case OPC_OUTSV:
+		/* No ModRM: the operands are rSI/rDI (and DX for the port). */
 		d->form = FORM_STRING;
-		d->byte = !(opc & 1);
-		out->op = (opc == OPC_MOVSB || opc == OPC_MOVSV) ? INSN_MOVS : INSN_STOS;
+		d->byte = !(opc & STRING_WIDE_BIT);
+		out->op = string_op(opc);
 		return ST_OK;
 	default:
 		d->form = FORM_RM_REG;
@@ -513,8 +573,8 @@ static status_t check_prefixes(const struct prefixes *p, const struct insn *out)
 
 	if (p->lock && !lockable)
 		return ST_ENOTSUP;
-	/* F2 on movs/stos is architecturally undefined. */
-	if ((out->op == INSN_MOVS || out->op == INSN_STOS) && p->rep == PFX_REPNE)
+	/* F2 on movs/stos/ins/outs is reserved (see insn.h). */
+	if (is_rep_string(out->op) && p->rep == PFX_REPNE)
 		return ST_ENOTSUP;
 	return ST_OK;
 }
@@ -529,11 +589,14 @@ static void finish_operands(const struct opdesc *d, uint8_t opsize, const struct
 		return;
 	}
 	out->size = d->byte ? 1 : opsize;
+	/* INS/OUTS operands are "z": a 64-bit operand size gives 32 bits. */
+	if ((out->op == INSN_INS || out->op == INSN_OUTS) && out->size == 8)
+		out->size = 4;
 	out->reg_high8 =
 	    d->form == FORM_RM_REG && out->size == 1 && !p->rex && out->reg >= HIGH8_FIRST;
 	if (out->reg_high8)
 		out->reg -= HIGH8_FIRST;
-	out->rep = (out->op == INSN_MOVS || out->op == INSN_STOS) && p->rep == PFX_REP;
+	out->rep = is_rep_string(out->op) && p->rep == PFX_REP;
 }
 
 static status_t decode_operands(struct cursor *c, enum insn_mode mode, const struct prefixes *p,
@@ -606,9 +669,103 @@ const char *insn_op_name(enum insn_op op)
 	    [INSN_XOR] = "xor",
 	    [INSN_TEST] = "test",
 	    [INSN_CMP] = "cmp",
+	    [INSN_INS] = "ins",
+	    [INSN_OUTS] = "outs",
 	};
 
 	if ((unsigned)op >= sizeof(names) / sizeof(names[0]))
 		return "?";
 	return names[op];
+}
+
+/* ---- instruction length after an intercept ---- */
+
+/* The bytes that follow the prefixes, per exit kind. IN/OUT, which has two
+ * opcode ranges and an optional imm8, is matched by match_in_out. */
+struct exit_opcode {
+	uint8_t n;
+	uint8_t b[EXIT_OPCODE_MAX];
+};
+
+static const struct exit_opcode exit_opcodes[INSN_EXIT_KIND_COUNT] = {
+    [INSN_EXIT_CPUID] = {2, {OPC_TWO_BYTE, OPC2_CPUID}},
+    [INSN_EXIT_RDMSR] = {2, {OPC_TWO_BYTE, OPC2_RDMSR}},
+    [INSN_EXIT_WRMSR] = {2, {OPC_TWO_BYTE, OPC2_WRMSR}},
+    [INSN_EXIT_HLT] = {1, {OPC_HLT}},
+    [INSN_EXIT_VMMCALL] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_VMMCALL}},
+    [INSN_EXIT_VMCALL] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_VMCALL}},
+    [INSN_EXIT_XSETBV] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_XSETBV}},
+    [INSN_EXIT_RDTSC] = {2, {OPC_TWO_BYTE, OPC2_RDTSC}},
+    [INSN_EXIT_RDTSCP] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_RDTSCP}},
+    [INSN_EXIT_INVD] = {2, {OPC_TWO_BYTE, OPC2_INVD}},
+    [INSN_EXIT_WBINVD] = {2, {OPC_TWO_BYTE, OPC2_WBINVD}},
+    [INSN_EXIT_PAUSE] = {1, {OPC_NOP}},
+    [INSN_EXIT_VMRUN] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_VMRUN}},
+    [INSN_EXIT_VMLOAD] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_VMLOAD}},
+    [INSN_EXIT_VMSAVE] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_VMSAVE}},
+    [INSN_EXIT_STGI] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_STGI}},
+    [INSN_EXIT_CLGI] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_CLGI}},
+    [INSN_EXIT_SKINIT] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_SKINIT}},
+    [INSN_EXIT_INVLPGA] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_INVLPGA}},
+    [INSN_EXIT_MONITOR] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_MONITOR}},
+    [INSN_EXIT_MWAIT] = {3, {OPC_TWO_BYTE, OPC2_GRP7, GRP7_MWAIT}},
+};
+
+/* E4-E7 carry the port as an imm8; EC-EF take it from DX. */
+static status_t match_in_out(struct cursor *c, uint8_t opc)
+{
+	uint8_t port;
+
+	if (opc >= OPC_IN_AL_DX && opc <= OPC_OUT_DX_EAX)
+		return ST_OK;
+	if (opc < OPC_IN_AL_IB || opc > OPC_OUT_IB_EAX)
+		return ST_EINVAL;
+	return fetch(c, &port);
+}
+
+/* opc is the first byte after the prefixes; the rest are fetched. */
+static status_t match_opcode(struct cursor *c, const struct prefixes *p, enum insn_exit_kind kind,
+			     uint8_t opc)
+{
+	const struct exit_opcode *want = &exit_opcodes[kind];
+
+	/* F3 90 is PAUSE, but REX.B turns 90 into XCHG r8, rAX. */
+	if (kind == INSN_EXIT_PAUSE && (p->rep != PFX_REP || (p->rex & REX_B)))
+		return ST_EINVAL;
+	if (want->n == 0 || opc != want->b[0])
+		return ST_EINVAL;
+	for (unsigned i = 1; i < want->n; i++) {
+		uint8_t b;
+		status_t st = fetch(c, &b);
+		if (st != ST_OK)
+			return st;
+		if (b != want->b[i])
+			return ST_EINVAL;
+	}
+	return ST_OK;
+}
+
+status_t insn_exit_length(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+			  enum insn_exit_kind kind, uint8_t *len)
+{
+	struct cursor c = {.bytes = bytes, .avail = avail, .pos = 0};
+	struct prefixes p;
+	uint8_t opc;
+	status_t st;
+
+	if ((unsigned)kind >= INSN_EXIT_KIND_COUNT)
+		return ST_EINVAL;
+	memset(&p, 0, sizeof(p));
+	/* The same prefix rules as insn_decode, including the 15-byte limit. */
+	st = parse_prefixes(&c, mode, &p, &opc);
+	if (st != ST_OK)
+		return st;
+	if (kind == INSN_EXIT_IN_OUT)
+		st = match_in_out(&c, opc);
+	else
+		st = match_opcode(&c, &p, kind, opc);
+	if (st != ST_OK)
+		return st;
+	*len = (uint8_t)c.pos;
+	return ST_OK;
 }

@@ -9,7 +9,9 @@ static unsigned enabled_cpus;
 /* A backend with a missing hook would be called through NULL later. */
 static bool ops_complete(const struct virt_ops *o)
 {
-	return o->name && o->probe && o->describe && o->enable_cpu;
+	return o->name && o->probe && o->describe && o->enable_cpu && o->npt_format &&
+	       o->npt_ram_prot && o->vcpu_create && o->vcpu_destroy && o->vcpu_run &&
+	       o->get_sregs && o->set_sregs && o->set_efer && o->get_msr && o->set_msr;
 }
 
 void virt_init(void)
@@ -52,7 +54,37 @@ const char *virt_backend(void)
 	return chosen ? chosen->name : NULL;
 }
 
+const struct virt_ops *virt_ops(void)
+{
+	return chosen;
+}
+
 unsigned virt_cpus_enabled(void)
 {
 	return enabled_cpus;
+}
+
+static const char *const reason_names[VMEXIT_REASON_COUNT] = {
+    [VMEXIT_CPUID] = "cpuid",
+    [VMEXIT_MSR_READ] = "rdmsr",
+    [VMEXIT_MSR_WRITE] = "wrmsr",
+    [VMEXIT_IO] = "io",
+    [VMEXIT_MMIO] = "mmio",
+    [VMEXIT_HLT] = "hlt",
+    [VMEXIT_HYPERCALL] = "hypercall",
+    [VMEXIT_IRQ_WINDOW] = "irq-window",
+    [VMEXIT_EXTINT] = "extint",
+    [VMEXIT_NMI] = "nmi",
+    [VMEXIT_SHUTDOWN] = "shutdown",
+    [VMEXIT_XSETBV] = "xsetbv",
+    [VMEXIT_UD] = "ud",
+    [VMEXIT_EXCEPTION] = "exception",
+    [VMEXIT_NOP] = "nop",
+    [VMEXIT_INVALID_STATE] = "invalid-state",
+    [VMEXIT_UNKNOWN] = "unknown",
+};
+
+const char *vm_exit_reason_name(enum vm_exit_reason r)
+{
+	return (unsigned)r < VMEXIT_REASON_COUNT ? reason_names[r] : "?";
 }

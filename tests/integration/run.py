@@ -14,6 +14,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelboot import BochsMachine, BootError, QemuMachine, PROMPT  # noqa: E402
+from guest_suite import build_guests_iso, run_guest_suite  # noqa: E402
 
 SCENARIOS = {
     # name: (kind, cpus, MiB, extra)
@@ -27,6 +28,7 @@ SCENARIOS = {
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
+    "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
 }
@@ -225,6 +227,12 @@ def run_scenario(name, iso, log_dir):
             m = QemuMachine(name, log_dir, build_modules_iso(iso, log_dir), smp=cpus,
                             mem_mb=mem_mb, **extra)
             check_modules_cmdline(c, m)
+            return c.results
+        if custom == "guests":
+            guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
+                                          log_dir)
+            m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
+            run_guest_suite(c, m)
             return c.results
         if custom == "spcr":
             spcr = os.path.join(log_dir, "spcr.bin")

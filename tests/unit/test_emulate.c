@@ -1,4 +1,5 @@
-/* Unit tests for the MMIO instruction emulator. Every instruction is built
+/* Unit tests for the MMIO and string port I/O instruction emulator. Every
+ * instruction is built
  * by running the real decoder on bytes assembled by hand from the SDM
  * opcode tables, so decode and execute are tested together. Expected values
  * and flags are worked out by hand from the SDM instruction pages.
@@ -7,7 +8,8 @@
  * byte array at MMIO_BASE that logs every access, and an identity
  * translation with hooks to remap a page, make a page fault, or report
  * tables outside RAM. MMIO reads return junk above the access size, so any
- * missing mask shows up. */
+ * missing mask shows up. The fake I/O port logs every access too; its reads
+ * return a known sequence, with junk above the access size as well. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,8 +41,10 @@
 #define PF_VECTOR 14
 #define PF_WRITE 2u
 #define ONES UINT64_MAX
+#define PORT 0x1F0     /* the port of the INS/OUTS tests */
+#define IP16 0x1000ull /* a RIP for tests that run 16-bit code */
 
-enum kind { MMIO_R, MMIO_W, RAM_R, RAM_W };
+enum kind { MMIO_R, MMIO_W, RAM_R, RAM_W, PIO_R, PIO_W };
 
 struct access {
 	enum kind kind;
@@ -69,6 +73,11 @@ struct fake {
 	uint64_t fail_gpa;
 	status_t fail_status;
 	bool fail_writes_only;
+	/* port accesses so far; the one numbered pio_fail_at (from 1) returns
+	 * pio_fail if that is not ST_OK */
+	unsigned npio;
+	unsigned pio_fail_at;
+	status_t pio_fail;
 };
 
 static struct fake F;
@@ -204,6 +213,45 @@ static status_t fake_mmio_write(void *ctx, uint64_t gpa, uint8_t size, uint64_t 
 	return ST_OK;
 }
 
+/* The k-th port read (from 0) returns k + 1 in every byte of `size`. */
+static uint64_t pio_value(unsigned k, unsigned size)
+{
+	return (0x0101010101010101ull * (k + 1)) & mask(size);
+}
+
+/* Counts a port access; true if it is the one that must fail. */
+static bool pio_count(uint16_t port, uint8_t size)
+{
+	assert_int_equal(port, PORT);
+	assert_true(size == 1 || size == 2 || size == 4);
+	F.npio++;
+	return F.pio_fail != ST_OK && F.npio == F.pio_fail_at;
+}
+
+static status_t fake_pio_read(void *ctx, uint16_t port, uint8_t size, uint64_t *val)
+{
+	unsigned k = F.npio;
+
+	assert_ptr_equal(ctx, &F);
+	*val = READ_JUNK;
+	if (pio_count(port, size))
+		return F.pio_fail;
+	*val = pio_value(k, size);
+	log_access(PIO_R, port, size, *val);
+	*val |= READ_JUNK & ~mask(size);
+	return ST_OK;
+}
+
+static status_t fake_pio_write(void *ctx, uint16_t port, uint8_t size, uint64_t val)
+{
+	assert_ptr_equal(ctx, &F);
+	if (pio_count(port, size))
+		return F.pio_fail;
+	/* Logged as received: bits above size must be clear. */
+	log_access(PIO_W, port, size, val);
+	return ST_OK;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -220,6 +268,8 @@ static int setup(void **state)
 	    .ram_write = fake_ram_write,
 	    .mmio_read = fake_mmio_read,
 	    .mmio_write = fake_mmio_write,
+	    .pio_read = fake_pio_read,
+	    .pio_write = fake_pio_write,
 	};
 	R.rip = START_RIP;
 	R.rflags = FIXED_FLAGS;
@@ -316,6 +366,9 @@ static const struct load_row load_rows[] = {
     {"0f b7 03", 2, 0x8001, GPR_RAX, ONES, 0x8001},
     {"48 0f b7 03", 2, 0xFFFF, GPR_RAX, ONES, 0xFFFF},
     {"44 0f b6 03", 1, 0x90, GPR_R8, ONES, 0x90},
+    /* 66 0F B7: movzx r16, m16, a plain 16-bit load (compilers emit it) */
+    {"66 0f b7 03", 2, 0x8001, GPR_RAX, ONES, 0xFFFFFFFFFFFF8001},
+    {"66 0f bf 03", 2, 0x8001, GPR_RAX, 0, 0x8001},
     /* movsx: sign-extend to dst_size; a 32-bit destination zero-extends */
     {"0f be 03", 1, 0x80, GPR_RAX, ONES, 0x00000000FFFFFF80},
     {"0f be 03", 1, 0x7F, GPR_RAX, ONES, 0x7F},
@@ -1008,6 +1061,399 @@ static void test_movs_segments(void **state)
 	}
 }
 
+/* ---- INS / OUTS ---- */
+
+static enum emu_result run_pio(const char *hex)
+{
+	struct insn in;
+
+	decode(hex, env.mode, &in);
+	return emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why));
+}
+
+/* rep insb, DF=0: port bytes land upwards in RAM, each read before its
+ * write; the ES base counts for nothing in 64-bit mode. */
+static void test_rep_insb_forward(void **state)
+{
+	(void)state;
+	env.seg_base[SEG_ES] = 0x5000;
+	R.gpr[GPR_RDI] = 0x200;
+	R.gpr[GPR_RSI] = 0x777;
+	R.gpr[GPR_RCX] = 10;
+	assert_int_equal(run_pio("f3 6c"), EMU_DONE);
+	assert_int_equal(F.nlog, 20);
+	for (unsigned i = 0; i < 10; i++) {
+		expect_log(2 * i, PIO_R, PORT, 1, pio_value(i, 1));
+		expect_log(2 * i + 1, RAM_W, 0x200 + i, 1, pio_value(i, 1));
+	}
+	assert_int_equal(F.ram[0x1FF], 0);
+	assert_int_equal(F.ram[0x20A], 0);
+	assert_int_equal(R.gpr[GPR_RDI], 0x20A);
+	assert_int_equal(R.gpr[GPR_RSI], 0x777);
+	assert_int_equal(R.gpr[GPR_RCX], 0);
+	assert_int_equal(R.rip, START_RIP + 2);
+	assert_int_equal(F.nxlate, 1);
+	assert_int_equal(F.xlate_la[0], 0x200);
+	assert_true(F.xlate_write[0]);
+}
+
+static void test_rep_insb_backward(void **state)
+{
+	(void)state;
+	R.gpr[GPR_RDI] = 0x209;
+	R.gpr[GPR_RCX] = 10;
+	R.rflags = FIXED_FLAGS | RFLAGS_DF;
+	assert_int_equal(run_pio("f3 6c"), EMU_DONE);
+	for (unsigned i = 0; i < 10; i++)
+		expect_log(2 * i + 1, RAM_W, 0x209 - i, 1, pio_value(i, 1));
+	assert_int_equal(F.ram[0x1FF], 0);
+	assert_int_equal(F.ram[0x20A], 0);
+	assert_int_equal(R.gpr[GPR_RDI], 0x1FF);
+	assert_int_equal(R.gpr[GPR_RCX], 0);
+	assert_int_equal(R.rflags, FIXED_FLAGS | RFLAGS_DF);
+	assert_int_equal(R.rip, START_RIP + 2);
+}
+
+/* Element sizes: 66h picks 16 bits, REX.W leaves 32. The port read comes
+ * with junk above its size that must never reach memory. */
+static void test_ins_sizes(void **state)
+{
+	static const struct {
+		const char *hex;
+		enum insn_mode mode;
+		unsigned size;
+	} rows[] = {
+	    {"6c", M64, 1},    {"66 6d", M64, 2}, {"6d", M64, 4},
+	    {"48 6d", M64, 4}, {"6d", M16, 2},	  {"66 6d", M16, 4},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned n = rows[i].size;
+
+		print_message("ins %s\n", rows[i].hex);
+		setup(state);
+		env.mode = rows[i].mode;
+		R.rip = IP16; /* fits 16-bit code too */
+		R.gpr[GPR_RDI] = 0x300;
+		R.gpr[GPR_RCX] = 7; /* no rep: untouched */
+		assert_int_equal(run_pio(rows[i].hex), EMU_DONE);
+		assert_int_equal(F.nlog, 2);
+		expect_log(0, PIO_R, PORT, n, pio_value(0, n));
+		expect_log(1, RAM_W, 0x300, n, pio_value(0, n));
+		assert_int_equal(F.ram[0x300 + n], 0);
+		assert_int_equal(R.gpr[GPR_RDI], 0x300 + n);
+		assert_int_equal(R.gpr[GPR_RCX], 7);
+		assert_int_equal(R.rip, IP16 + parse_hex(rows[i].hex, (uint8_t[MAXB]){0}));
+	}
+}
+
+/* INS always writes ES:[rDI]: a segment override changes nothing. */
+static void test_ins_ignores_override(void **state)
+{
+	(void)state;
+	env.mode = M32;
+	env.seg_base[SEG_ES] = 0x100;
+	env.seg_base[SEG_FS] = 0x800;
+	env.seg_base[SEG_DS] = 0x900;
+	R.gpr[GPR_RDI] = 0x10;
+	assert_int_equal(run_pio("64 6c"), EMU_DONE);
+	assert_int_equal(F.xlate_la[0], 0x110);
+	expect_log(1, RAM_W, 0x110, 1, pio_value(0, 1));
+}
+
+/* rep outsb in 32-bit code: DS:[ESI] by default, FS:[ESI] with 64h. */
+static void test_rep_outsb_segments(void **state)
+{
+	static const struct {
+		const char *hex;
+		enum seg seg;
+	} rows[] = {
+	    {"f3 6e", SEG_DS}, {"64 f3 6e", SEG_FS}, {"2e f3 6e", SEG_CS}, {"26 f3 6e", SEG_ES}};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t la;
+
+		print_message("outs %s\n", rows[i].hex);
+		setup(state);
+		env.mode = M32;
+		for (unsigned s = 0; s < SEG_COUNT; s++)
+			env.seg_base[s] = 0x400 * (s + 1);
+		la = env.seg_base[rows[i].seg] + 0x10;
+		for (unsigned k = 0; k < 4; k++)
+			F.ram[la + k] = (uint8_t)(0xC0 + k);
+		R.gpr[GPR_RSI] = 0x10;
+		R.gpr[GPR_RDI] = 0x55;
+		R.gpr[GPR_RCX] = 4;
+		assert_int_equal(run_pio(rows[i].hex), EMU_DONE);
+		assert_int_equal(F.nxlate, 1);
+		assert_int_equal(F.xlate_la[0], la);
+		assert_false(F.xlate_write[0]);
+		assert_int_equal(F.nlog, 8);
+		for (unsigned k = 0; k < 4; k++) {
+			expect_log(2 * k, RAM_R, la + k, 1, 0xC0 + k);
+			expect_log(2 * k + 1, PIO_W, PORT, 1, 0xC0 + k);
+		}
+		assert_int_equal(R.gpr[GPR_RSI], 0x14);
+		assert_int_equal(R.gpr[GPR_RDI], 0x55);
+		assert_int_equal(R.gpr[GPR_RCX], 0);
+		assert_int_equal(R.rip, START_RIP + parse_hex(rows[i].hex, (uint8_t[MAXB]){0}));
+	}
+}
+
+/* 64-bit code: the DS base is ignored, an FS override's base applies. */
+static void test_outs_segments_64(void **state)
+{
+	(void)state;
+	env.seg_base[SEG_DS] = 0x800;
+	env.seg_base[SEG_FS] = 0x1000;
+	put_le(&F.ram[0x1010], 0x8899AABB, 4);
+	put_le(&F.ram[0x10], 0x11223344, 4);
+	R.gpr[GPR_RSI] = 0x10;
+	assert_int_equal(run_pio("64 6f"), EMU_DONE);
+	expect_log(1, PIO_W, PORT, 4, 0x8899AABB);
+	R.gpr[GPR_RSI] = 0x10;
+	assert_int_equal(run_pio("3e 6f"), EMU_DONE);
+	expect_log(3, PIO_W, PORT, 4, 0x11223344);
+	assert_int_equal(F.xlate_la[0], 0x1010);
+	assert_int_equal(F.xlate_la[1], 0x10);
+}
+
+/* 16-bit addressing: SI wraps from FFFF to 0 inside DS and the upper bits
+ * of RSI and RCX stay. The wrap leaves the page, so it takes two calls. */
+static void test_outs_addr16_wrap(void **state)
+{
+	(void)state;
+	env.mode = M16;
+	R.rip = IP16;
+	env.seg_base[SEG_DS] = 0x1000;
+	F.remap_from[0] = 0x10000; /* DS:FFFF = linear 0x10FFF */
+	F.remap_to[0] = 0x2000;
+	F.nremap = 1;
+	F.ram[0x2FFF] = 0x5A;
+	F.ram[0x1000] = 0xA5;
+	R.gpr[GPR_RSI] = 0x1234FFFFull;
+	R.gpr[GPR_RCX] = 0xABCD0002ull;
+	assert_int_equal(run_pio("f3 6e"), EMU_AGAIN);
+	assert_int_equal(F.xlate_la[0], 0x10FFF);
+	expect_log(1, PIO_W, PORT, 1, 0x5A);
+	assert_int_equal(R.gpr[GPR_RSI], 0x12340000ull);
+	assert_int_equal(R.gpr[GPR_RCX], 0xABCD0001ull);
+	assert_int_equal(R.rip, IP16);
+
+	assert_int_equal(run_pio("f3 6e"), EMU_DONE);
+	assert_int_equal(F.xlate_la[1], 0x1000);
+	expect_log(3, PIO_W, PORT, 1, 0xA5);
+	assert_int_equal(R.gpr[GPR_RSI], 0x12340001ull);
+	assert_int_equal(R.gpr[GPR_RCX], 0xABCD0000ull);
+	assert_int_equal(R.rip, IP16 + 2);
+}
+
+/* 67h in 32-bit code: DI and CX, DI wrapping at 16 bits. */
+static void test_ins_addr16_prefix(void **state)
+{
+	(void)state;
+	env.mode = M32;
+	env.seg_base[SEG_ES] = 0x2000;
+	R.gpr[GPR_RDI] = 0x7777FFFFull;
+	R.gpr[GPR_RCX] = 0x99990001ull;
+	assert_int_equal(run_pio("67 f3 6c"), EMU_DONE);
+	assert_int_equal(F.xlate_la[0], 0x11FFF);
+	assert_int_equal(F.nlog, 2);
+	assert_int_equal(R.gpr[GPR_RDI], 0x77770000ull);
+	assert_int_equal(R.gpr[GPR_RCX], 0x99990000ull);
+	assert_int_equal(R.rip, START_RIP + 3);
+}
+
+static void test_rep_ins_zero_count(void **state)
+{
+	(void)state;
+	R.gpr[GPR_RDI] = 0x200;
+	R.gpr[GPR_RCX] = 0;
+	assert_int_equal(run_pio("f3 6d"), EMU_DONE);
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(F.nxlate, 0);
+	assert_int_equal(F.npio, 0);
+	assert_int_equal(R.gpr[GPR_RDI], 0x200);
+	assert_int_equal(R.rip, START_RIP + 2);
+
+	/* 67: ECX counts, so upper bits of RCX do not make it non-zero */
+	setup(state);
+	R.gpr[GPR_RSI] = 0x200;
+	R.gpr[GPR_RCX] = 0x500000000ull;
+	assert_int_equal(run_pio("67 f3 6e"), EMU_DONE);
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(R.gpr[GPR_RCX], 0x500000000ull);
+	assert_int_equal(R.rip, START_RIP + 3);
+}
+
+/* 70 bytes from a page start: a full batch (AGAIN, RIP unchanged), then 6. */
+static void test_rep_ins_batches(void **state)
+{
+	(void)state;
+	R.gpr[GPR_RDI] = 0x1000;
+	R.gpr[GPR_RCX] = 70;
+	assert_int_equal(run_pio("f3 6c"), EMU_AGAIN);
+	assert_int_equal(F.npio, EMU_REP_BATCH);
+	assert_int_equal(R.gpr[GPR_RCX], 70 - EMU_REP_BATCH);
+	assert_int_equal(R.gpr[GPR_RDI], 0x1000 + EMU_REP_BATCH);
+	assert_int_equal(R.rip, START_RIP);
+	assert_int_equal(F.nxlate, 1);
+	assert_int_equal(F.ram[0x1000 + EMU_REP_BATCH], 0);
+
+	assert_int_equal(run_pio("f3 6c"), EMU_DONE);
+	assert_int_equal(F.npio, 70);
+	assert_int_equal(R.gpr[GPR_RCX], 0);
+	assert_int_equal(R.gpr[GPR_RDI], 0x1000 + 70);
+	assert_int_equal(R.rip, START_RIP + 2);
+	for (unsigned i = 0; i < 70; i++)
+		assert_int_equal(F.ram[0x1000 + i], pio_value(i, 1));
+	assert_int_equal(F.ram[0x1000 + 70], 0);
+}
+
+/* A #PF on the next page: the batch before it stays done, and the faulting
+ * iteration reads nothing from the port, so no device data is lost. */
+static void test_rep_ins_fault(void **state)
+{
+	struct vcpu_regs before;
+
+	(void)state;
+	F.fault_page[0] = 0x1000;
+	F.nfault = 1;
+	R.gpr[GPR_RDI] = 0xFFC;
+	R.gpr[GPR_RCX] = 5;
+	assert_int_equal(run_pio("f3 66 6d"), EMU_AGAIN);
+	assert_int_equal(F.npio, 2);
+	assert_int_equal(R.gpr[GPR_RCX], 3);
+	assert_int_equal(R.gpr[GPR_RDI], 0x1000);
+	before = R;
+	assert_int_equal(run_pio("f3 66 6d"), EMU_FAULT);
+	assert_memory_equal(&R, &before, sizeof(R));
+	assert_int_equal(F.npio, 2);
+	assert_int_equal(F.nlog, 4);
+	assert_int_equal(flt.vector, PF_VECTOR);
+	assert_int_equal(flt.error, PF_WRITE);
+	assert_int_equal(flt.cr2, 0x1000);
+
+	/* a dword straddling into the faulting page: no port read either */
+	setup(state);
+	F.fault_page[0] = 0x1000;
+	F.nfault = 1;
+	R.gpr[GPR_RDI] = 0xFFE;
+	before = R;
+	assert_int_equal(run_pio("6d"), EMU_FAULT);
+	assert_memory_equal(&R, &before, sizeof(R));
+	assert_int_equal(F.npio, 0);
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(flt.cr2, 0x1000);
+}
+
+/* OUTS from MMIO: each element is one device read, then one port write. */
+static void test_outs_from_mmio(void **state)
+{
+	(void)state;
+	mmio_put(MMIO_BASE + 0x20, 0x1111, 2);
+	mmio_put(MMIO_BASE + 0x22, 0x2222, 2);
+	mmio_put(MMIO_BASE + 0x24, 0x3333, 2);
+	R.gpr[GPR_RSI] = MMIO_BASE + 0x20;
+	R.gpr[GPR_RCX] = 3;
+	assert_int_equal(run_pio("f3 66 6f"), EMU_DONE);
+	assert_int_equal(F.nlog, 6);
+	expect_log(0, MMIO_R, MMIO_BASE + 0x20, 2, 0x1111);
+	expect_log(1, PIO_W, PORT, 2, 0x1111);
+	expect_log(2, MMIO_R, MMIO_BASE + 0x22, 2, 0x2222);
+	expect_log(3, PIO_W, PORT, 2, 0x2222);
+	expect_log(4, MMIO_R, MMIO_BASE + 0x24, 2, 0x3333);
+	expect_log(5, PIO_W, PORT, 2, 0x3333);
+	assert_int_equal(R.gpr[GPR_RSI], MMIO_BASE + 0x26);
+	assert_int_equal(R.gpr[GPR_RCX], 0);
+	assert_int_equal(R.rip, START_RIP + 3);
+}
+
+static void test_ins_to_mmio(void **state)
+{
+	(void)state;
+	R.gpr[GPR_RDI] = MMIO_BASE + 0x40;
+	assert_int_equal(run_pio("6d"), EMU_DONE);
+	assert_int_equal(F.nlog, 2);
+	expect_log(0, PIO_R, PORT, 4, pio_value(0, 4));
+	expect_log(1, MMIO_W, MMIO_BASE + 0x40, 4, pio_value(0, 4));
+	assert_int_equal(R.gpr[GPR_RDI], MMIO_BASE + 0x44);
+}
+
+/* A failing port access stops the VM; earlier iterations stay done. */
+static void test_pio_errors(void **state)
+{
+	(void)state;
+	F.pio_fail_at = 3;
+	F.pio_fail = ST_EBUSY;
+	R.gpr[GPR_RDI] = 0x200;
+	R.gpr[GPR_RCX] = 10;
+	assert_int_equal(run_pio("f3 6c"), EMU_STOP);
+	assert_int_equal(R.gpr[GPR_RCX], 8);
+	assert_int_equal(R.gpr[GPR_RDI], 0x202);
+	assert_int_equal(R.rip, START_RIP);
+	assert_int_equal(F.nlog, 4);
+	assert_non_null(strstr(why, "port read of 1 bytes at 0x1f0"));
+	assert_non_null(strstr(why, "busy"));
+
+	setup(state);
+	F.pio_fail_at = 2;
+	F.pio_fail = ST_EINVAL;
+	R.gpr[GPR_RSI] = 0x200;
+	R.gpr[GPR_RCX] = 10;
+	assert_int_equal(run_pio("f3 6f"), EMU_STOP);
+	assert_int_equal(R.gpr[GPR_RCX], 9);
+	assert_int_equal(R.gpr[GPR_RSI], 0x204);
+	assert_non_null(strstr(why, "port write of 4 bytes at 0x1f0"));
+}
+
+/* Which callbacks each entry point needs, and which instructions it takes. */
+static void test_pio_entry_checks(void **state)
+{
+	struct insn in;
+	struct vcpu_regs before;
+
+	(void)state;
+	/* emu_mmio works without the port callbacks */
+	env.pio_read = NULL;
+	env.pio_write = NULL;
+	R.gpr[GPR_RAX] = 0x12345678;
+	assert_int_equal(run("89 03"), EMU_DONE);
+	expect_log(0, MMIO_W, GPA, 4, 0x12345678);
+
+	/* emu_pio_string needs them, and the memory ones */
+	setup(state);
+	before = R;
+	decode("6c", M64, &in);
+	env.pio_read = NULL;
+	assert_int_equal(emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	assert_non_null(strstr(why, "incomplete"));
+	setup(state);
+	env.pio_write = NULL;
+	assert_int_equal(emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	setup(state);
+	env.mmio_read = NULL;
+	assert_int_equal(emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+
+	/* each entry point refuses the other's instructions */
+	setup(state);
+	assert_int_equal(emu_mmio(&in, GPA, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	assert_non_null(strstr(why, "ins"));
+	decode("a4", M64, &in);
+	assert_int_equal(emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	assert_non_null(strstr(why, "movs"));
+
+	/* a port element wider than 4 bytes is malformed */
+	decode("6d", M64, &in);
+	in.size = 8;
+	assert_int_equal(emu_pio_string(&in, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	assert_non_null(strstr(why, "malformed"));
+	assert_int_equal(emu_pio_string(NULL, PORT, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
+	assert_memory_equal(&R, &before, sizeof(R));
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(F.npio, 0);
+}
+
 /* ---- faults and stops ---- */
 
 static void test_fault_leaves_state(void **state)
@@ -1174,8 +1620,8 @@ static void test_malformed(void **state)
 	decode("aa", M64, &in);
 	in.addr_size = 3;
 	assert_int_equal(emu_mmio(&in, GPA, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
-	decode("0f b6 03", M64, &in);
-	in.dst_size = 1;
+	decode("0f b7 03", M64, &in);
+	in.dst_size = 1; /* narrower than the source */
 	assert_int_equal(emu_mmio(&in, GPA, &R, &env, &flt, why, sizeof(why)), EMU_STOP);
 	decode("8b 03", M64, &in);
 	env.mmio_read = NULL;
@@ -1216,6 +1662,21 @@ int main(void)
 	    cmocka_unit_test_setup(test_rep_movs_batches, setup),
 	    cmocka_unit_test_setup(test_rep_movs_source_page_stop, setup),
 	    cmocka_unit_test_setup(test_movs_segments, setup),
+	    cmocka_unit_test_setup(test_rep_insb_forward, setup),
+	    cmocka_unit_test_setup(test_rep_insb_backward, setup),
+	    cmocka_unit_test_setup(test_ins_sizes, setup),
+	    cmocka_unit_test_setup(test_ins_ignores_override, setup),
+	    cmocka_unit_test_setup(test_rep_outsb_segments, setup),
+	    cmocka_unit_test_setup(test_outs_segments_64, setup),
+	    cmocka_unit_test_setup(test_outs_addr16_wrap, setup),
+	    cmocka_unit_test_setup(test_ins_addr16_prefix, setup),
+	    cmocka_unit_test_setup(test_rep_ins_zero_count, setup),
+	    cmocka_unit_test_setup(test_rep_ins_batches, setup),
+	    cmocka_unit_test_setup(test_rep_ins_fault, setup),
+	    cmocka_unit_test_setup(test_outs_from_mmio, setup),
+	    cmocka_unit_test_setup(test_ins_to_mmio, setup),
+	    cmocka_unit_test_setup(test_pio_errors, setup),
+	    cmocka_unit_test_setup(test_pio_entry_checks, setup),
 	    cmocka_unit_test_setup(test_fault_leaves_state, setup),
 	    cmocka_unit_test_setup(test_fault_straddle, setup),
 	    cmocka_unit_test_setup(test_fault_after_batch, setup),

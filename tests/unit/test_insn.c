@@ -1,6 +1,7 @@
-/* Unit tests for the MMIO instruction decoder. Encodings are assembled by
- * hand from the SDM opcode tables. Every decode runs on a heap buffer of
- * exactly `avail` bytes so ASan flags any read past the end. */
+/* Unit tests for the MMIO and string port I/O instruction decoder and for
+ * insn_exit_length. Encodings are assembled by hand from the SDM and APM
+ * opcode tables. Every decode runs on a heap buffer of exactly `avail` bytes
+ * so ASan flags any read past the end. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +77,8 @@ struct row {
 #define MOV_LD(sz, rg) .op = INSN_MOV_LOAD, .size = (sz), .reg = (rg)
 #define MOV_ST(sz, rg) .op = INSN_MOV_STORE, .size = (sz), .reg = (rg)
 #define RBX_MEM MEM(0, 3, 3, N, 1)
+#define INS(sz) .op = INSN_INS, .size = (sz)
+#define OUTS(sz) .op = INSN_OUTS, .size = (sz)
 #define RAX_MEM MEM(0, 0, 0, N, 1)
 
 static const struct row ok_rows[] = {
@@ -240,6 +243,37 @@ static const struct row ok_rows[] = {
     {"F2 F3 A4", M64, {.op = INSN_MOVS, .size = 1, .rep = true, A8}},
     {"2E A4", M64, {.op = INSN_MOVS, .size = 1, A8, .seg_override = 0x2E}},
     {"F3 89 03", M64, {MOV_ST(4, 0), A8, RBX_MEM}},
+    /* ins / outs: no ModRM; the size comes from the opcode and 66h */
+    {"6C", M64, {INS(1), A8}},
+    {"6D", M64, {INS(4), A8}},
+    {"66 6D", M64, {INS(2), A8}},
+    {"48 6D", M64, {INS(4), A8}},    /* REX.W does not make it 8 */
+    {"66 48 6D", M64, {INS(4), A8}}, /* REX.W wins over 66h: still z = 4 */
+    {"41 6C", M64, {INS(1), A8}},
+    {"F3 6C", M64, {INS(1), .rep = true, A8}},
+    {"F3 67 6D", M64, {INS(4), .rep = true, A4}},
+    {"F2 F3 6C", M64, {INS(1), .rep = true, A8}},
+    {"6D", M32, {INS(4), A4}},
+    {"66 6D", M32, {INS(2), A4}},
+    {"67 F3 66 6D", M32, {INS(2), .rep = true, A2}},
+    {"26 6C", M32, {INS(1), A4, .seg_override = 0x26}},
+    {"6D", M16, {INS(2), A2}},
+    {"66 6D", M16, {INS(4), A2}},
+    {"67 6C", M16, {INS(1), A4}},
+    {"6E", M64, {OUTS(1), A8}},
+    {"6F", M64, {OUTS(4), A8}},
+    {"66 6F", M64, {OUTS(2), A8}},
+    {"48 6F", M64, {OUTS(4), A8}},
+    {"F3 6E", M64, {OUTS(1), .rep = true, A8}},
+    {"F3 48 6F", M64, {OUTS(4), .rep = true, A8}},
+    {"2E 6E", M64, {OUTS(1), A8, .seg_override = 0x2E}},
+    {"65 67 F3 66 6F", M64, {OUTS(2), .rep = true, A4, .seg_override = 0x65}},
+    {"64 F3 6F", M32, {OUTS(4), .rep = true, A4, .seg_override = 0x64}},
+    {"F3 6E", M16, {OUTS(1), .rep = true, A2}},
+    {"66 F3 6F", M16, {OUTS(4), .rep = true, A2}},
+    {"3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E F3 6F",
+     M32,
+     {OUTS(4), .rep = true, A4, .seg_override = 0x3E}},
     /* and / or / xor / cmp, register forms: both directions, all sizes */
     {"20 03", M64, {.op = INSN_AND, .size = 1, .mem_is_dst = true, A8, RBX_MEM}},
     {"66 21 03", M64, {.op = INSN_AND, .size = 2, .mem_is_dst = true, A8, RBX_MEM}},
@@ -582,15 +616,22 @@ static const struct bad_row bad_rows[] = {
     {"F0 83 38 01", M64, ST_ENOTSUP},
     {"F0 C7 00 01 00 00 00", M64, ST_ENOTSUP},
     {"F0 AB", M64, ST_ENOTSUP},
-    /* REPNE on stos/movs is undefined */
+    /* REPNE on stos/movs/ins/outs is reserved */
     {"F2 AB", M64, ST_ENOTSUP},
     {"F3 F2 A4", M64, ST_ENOTSUP},
+    {"F2 6C", M64, ST_ENOTSUP},
+    {"F2 6F", M32, ST_ENOTSUP},
+    {"F3 F2 6D", M16, ST_ENOTSUP},
+    /* lock on ins/outs is #UD */
+    {"F0 6C", M64, ST_ENOTSUP},
+    {"F0 F3 6E", M32, ST_ENOTSUP},
     /* 16 bytes: over the architectural limit */
     {"3E 3E 3E 3E 3E 3E 3E 3E 3E 3E C7 00 78 56 34 12", M64, ST_EINVAL},
     {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 66", M64, ST_EINVAL},
     {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 66", M32, ST_EINVAL},
     {"48 48 48 48 48 48 48 48 48 48 48 48 48 48 48", M64, ST_EINVAL},
     {"64 67 F0 66 48 81 A4 88 78 56 34 12 EF BE AD DE", M64, ST_EINVAL},
+    {"3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E F3 6F", M32, ST_EINVAL},
     /* truncated: a lone prefix, a lone escape byte */
     {"66", M64, ST_ETRUNC},
     {"0F", M64, ST_ETRUNC},
@@ -634,9 +675,281 @@ static void test_op_names(void **state)
 	assert_string_equal(insn_op_name(INSN_MOV_STORE_IMM), "mov_store_imm");
 	assert_string_equal(insn_op_name(INSN_MOVSX), "movsx");
 	assert_string_equal(insn_op_name(INSN_CMP), "cmp");
+	assert_string_equal(insn_op_name(INSN_INS), "ins");
+	assert_string_equal(insn_op_name(INSN_OUTS), "outs");
+	assert_string_equal(insn_op_name((enum insn_op)(INSN_OUTS + 1)), "?");
 	assert_string_equal(insn_op_name((enum insn_op)99), "?");
-	for (int op = INSN_MOV_LOAD; op <= INSN_CMP; op++)
+	for (int op = INSN_MOV_LOAD; op <= INSN_OUTS; op++)
 		assert_string_not_equal(insn_op_name((enum insn_op)op), "?");
+}
+
+/* ---- insn_exit_length ---- */
+
+#define X(k) INSN_EXIT_##k
+
+/* Runs insn_exit_length on a buffer of exactly `avail` bytes. *len is set to
+ * a canary first: it must only change on ST_OK. */
+static status_t exit_len_exact(const uint8_t *src, size_t avail, enum insn_mode mode,
+			       enum insn_exit_kind kind, uint8_t *len)
+{
+	uint8_t *buf = avail ? malloc(avail) : NULL;
+	status_t st;
+
+	if (avail) {
+		assert_non_null(buf);
+		memcpy(buf, src, avail);
+	}
+	*len = 0xAA;
+	st = insn_exit_length(buf, avail, mode, kind, len);
+	free(buf);
+	if (st != ST_OK)
+		assert_int_equal(*len, 0xAA);
+	return st;
+}
+
+/* Every kind in its plain encoding (no prefixes), valid in every mode. */
+static const struct {
+	const char *hex;
+	enum insn_exit_kind kind;
+} exit_plain[] = {
+    {"0F A2", X(CPUID)},      {"0F 32", X(RDMSR)},	{"0F 30", X(WRMSR)},
+    {"F4", X(HLT)},	      {"0F 01 D9", X(VMMCALL)}, {"0F 01 C1", X(VMCALL)},
+    {"0F 01 D1", X(XSETBV)},  {"0F 31", X(RDTSC)},	{"0F 01 F9", X(RDTSCP)},
+    {"0F 08", X(INVD)},	      {"0F 09", X(WBINVD)},	{"F3 90", X(PAUSE)},
+    {"E4 60", X(IN_OUT)},     {"E5 60", X(IN_OUT)},	{"E6 80", X(IN_OUT)},
+    {"E7 80", X(IN_OUT)},     {"EC", X(IN_OUT)},	{"ED", X(IN_OUT)},
+    {"EE", X(IN_OUT)},	      {"EF", X(IN_OUT)},	{"0F 01 D8", X(VMRUN)},
+    {"0F 01 DA", X(VMLOAD)},  {"0F 01 DB", X(VMSAVE)},	{"0F 01 DC", X(STGI)},
+    {"0F 01 DD", X(CLGI)},    {"0F 01 DE", X(SKINIT)},	{"0F 01 DF", X(INVLPGA)},
+    {"0F 01 C8", X(MONITOR)}, {"0F 01 C9", X(MWAIT)},
+};
+
+static void test_exit_every_kind_every_mode(void **state)
+{
+	bool seen[INSN_EXIT_KIND_COUNT] = {false};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_plain) / sizeof(exit_plain[0]); i++) {
+		uint8_t b[MAXB];
+		size_t n = parse_hex(exit_plain[i].hex, b);
+
+		for (int mode = M16; mode <= M64; mode++) {
+			uint8_t len;
+			status_t st =
+			    exit_len_exact(b, n, (enum insn_mode)mode, exit_plain[i].kind, &len);
+			if (st != ST_OK || len != n)
+				print_error("\"%s\" mode %d: status %d len %u\n", exit_plain[i].hex,
+					    mode, st, len);
+			assert_int_equal(st, ST_OK);
+			assert_int_equal(len, n);
+		}
+		seen[exit_plain[i].kind] = true;
+	}
+	for (int k = 0; k < INSN_EXIT_KIND_COUNT; k++)
+		assert_true(seen[k]);
+}
+
+struct exit_row {
+	const char *hex;
+	enum insn_mode mode;
+	enum insn_exit_kind kind;
+	status_t want; /* on ST_OK, the length is all the bytes */
+};
+
+static const struct exit_row exit_ok_rows[] = {
+    /* legacy prefixes count towards the length */
+    {"66 0F A2", M32, X(CPUID), ST_OK},
+    {"2E 3E 0F 32", M16, X(RDMSR), ST_OK},
+    {"F0 0F 30", M64, X(WRMSR), ST_OK},
+    {"64 65 26 F4", M16, X(HLT), ST_OK},
+    {"F3 0F 01 D9", M64, X(VMMCALL), ST_OK}, /* VMGEXIT outside SEV-ES */
+    {"F2 0F 01 D9", M32, X(VMMCALL), ST_OK},
+    {"67 0F 01 DA", M64, X(VMLOAD), ST_OK},
+    {"66 67 0F 01 D8", M32, X(VMRUN), ST_OK},
+    {"36 0F 01 C8", M64, X(MONITOR), ST_OK},
+    {"66 0F 01 F9", M64, X(RDTSCP), ST_OK},
+    {"66 E5 60", M32, X(IN_OUT), ST_OK},
+    {"66 ED", M16, X(IN_OUT), ST_OK},
+    {"F3 EC", M64, X(IN_OUT), ST_OK},
+    /* PAUSE: F3 last among F2/F3, anywhere in the prefixes */
+    {"F3 F3 90", M64, X(PAUSE), ST_OK},
+    {"66 F3 90", M32, X(PAUSE), ST_OK},
+    {"F3 66 90", M64, X(PAUSE), ST_OK},
+    {"F2 F3 90", M16, X(PAUSE), ST_OK},
+    /* REX: REX.W and REX.R/X mean nothing to these; one that a legacy
+     * prefix follows is ignored, yet still part of the instruction */
+    {"48 0F 01 DF", M64, X(INVLPGA), ST_OK},
+    {"48 EF", M64, X(IN_OUT), ST_OK},
+    {"4F E4 60", M64, X(IN_OUT), ST_OK},
+    {"F3 48 90", M64, X(PAUSE), ST_OK},
+    {"41 F3 90", M64, X(PAUSE), ST_OK}, /* REX.B ignored: a prefix follows it */
+    {"48 66 0F A2", M64, X(CPUID), ST_OK},
+    {"66 48 0F A2", M64, X(CPUID), ST_OK},
+    {"41 48 0F A2", M64, X(CPUID), ST_OK},
+    {"40 0F 01 C9", M64, X(MWAIT), ST_OK},
+    /* exactly 15 bytes */
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 0F A2", M64, X(CPUID), ST_OK},
+    {"2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 0F 01 D9", M64, X(VMMCALL), ST_OK},
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 E4 60", M32, X(IN_OUT), ST_OK},
+    {"F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 48 90", M64, X(PAUSE), ST_OK},
+    {"48 48 48 48 48 48 48 48 48 48 48 48 48 48 F4", M64, X(HLT), ST_OK},
+};
+
+static void check_exit_ok(const struct exit_row *r, const uint8_t *b, size_t avail, size_t n)
+{
+	uint8_t len;
+	status_t st = exit_len_exact(b, avail, r->mode, r->kind, &len);
+
+	if (st != ST_OK || len != n)
+		print_error("row \"%s\": status %d len %u, want %zu\n", r->hex, st, len, n);
+	assert_int_equal(st, ST_OK);
+	assert_int_equal(len, n);
+}
+
+static void test_exit_ok_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_ok_rows) / sizeof(exit_ok_rows[0]); i++) {
+		uint8_t b[MAXB];
+		size_t n = parse_hex(exit_ok_rows[i].hex, b);
+
+		check_exit_ok(&exit_ok_rows[i], b, n, n);
+	}
+}
+
+/* Bytes after the instruction never change its length. */
+static void test_exit_ok_rows_with_trailing_bytes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_ok_rows) / sizeof(exit_ok_rows[0]); i++) {
+		uint8_t b[MAXB];
+		size_t n = parse_hex(exit_ok_rows[i].hex, b);
+
+		memset(b + n, 0x0F, sizeof(b) - n);
+		check_exit_ok(&exit_ok_rows[i], b, sizeof(b), n);
+	}
+}
+
+/* Every proper prefix of every row, plain or prefixed, is ST_ETRUNC with a
+ * buffer of exactly that many bytes. */
+static void check_exit_cuts(const char *hex, enum insn_mode mode, enum insn_exit_kind kind)
+{
+	uint8_t b[MAXB];
+	size_t n = parse_hex(hex, b);
+
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t len;
+		status_t st = exit_len_exact(b, cut, mode, kind, &len);
+
+		if (st != ST_ETRUNC)
+			print_error("row \"%s\" cut %zu: status %d\n", hex, cut, st);
+		assert_int_equal(st, ST_ETRUNC);
+	}
+}
+
+static void test_exit_truncation_every_cut(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_plain) / sizeof(exit_plain[0]); i++)
+		check_exit_cuts(exit_plain[i].hex, M64, exit_plain[i].kind);
+	for (size_t i = 0; i < sizeof(exit_ok_rows) / sizeof(exit_ok_rows[0]); i++)
+		check_exit_cuts(exit_ok_rows[i].hex, exit_ok_rows[i].mode, exit_ok_rows[i].kind);
+}
+
+static const struct exit_row exit_bad_rows[] = {
+    /* the bytes are another instruction */
+    {"0F A3", M64, X(CPUID), ST_EINVAL},
+    {"0F A2", M64, X(RDMSR), ST_EINVAL},
+    {"0F 32", M64, X(WRMSR), ST_EINVAL},
+    {"0F 31", M64, X(RDTSCP), ST_EINVAL},
+    {"0F 01 F8", M64, X(RDTSCP), ST_EINVAL}, /* swapgs */
+    {"0F 01 D9", M64, X(VMCALL), ST_EINVAL},
+    {"0F 01 C1", M64, X(VMMCALL), ST_EINVAL},
+    {"0F 01 D8", M64, X(VMLOAD), ST_EINVAL},
+    {"0F 01 C9", M64, X(MONITOR), ST_EINVAL},
+    {"0F 01 D0", M64, X(XSETBV), ST_EINVAL}, /* xgetbv */
+    {"0F 09", M64, X(INVD), ST_EINVAL},
+    {"0F 08", M64, X(WBINVD), ST_EINVAL},
+    {"F4", M64, X(CPUID), ST_EINVAL},
+    {"0F 0B", M64, X(HLT), ST_EINVAL},
+    {"90", M64, X(PAUSE), ST_EINVAL},
+    {"F2 90", M64, X(PAUSE), ST_EINVAL},
+    {"F3 F2 90", M64, X(PAUSE), ST_EINVAL},
+    {"F3 41 90", M64, X(PAUSE), ST_EINVAL}, /* xchg r8, rax */
+    {"F3 49 90", M64, X(PAUSE), ST_EINVAL},
+    {"F3 0F 90", M64, X(PAUSE), ST_EINVAL},
+    {"E8 00 00 00 00", M64, X(IN_OUT), ST_EINVAL},
+    {"E3 00", M64, X(IN_OUT), ST_EINVAL},
+    {"E0 00", M64, X(IN_OUT), ST_EINVAL},
+    {"EB 00", M64, X(IN_OUT), ST_EINVAL},
+    {"F0", M64, X(IN_OUT), ST_ETRUNC},
+    {"6C", M64, X(IN_OUT), ST_EINVAL},
+    /* 40-4F are INC/DEC outside 64-bit mode, not REX */
+    {"48 0F A2", M32, X(CPUID), ST_EINVAL},
+    {"40 F4", M16, X(HLT), ST_EINVAL},
+    /* a mismatch is known before the bytes run out */
+    {"0F 01 C1", M64, X(VMRUN), ST_EINVAL},
+    {"0F", M64, X(HLT), ST_EINVAL},
+    /* truncated */
+    {"0F 01", M64, X(VMMCALL), ST_ETRUNC},
+    {"F3", M64, X(PAUSE), ST_ETRUNC},
+    {"E4", M64, X(IN_OUT), ST_ETRUNC},
+    {"66 48", M64, X(CPUID), ST_ETRUNC},
+    /* over 15 bytes, with or without more available */
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 0F A2", M64, X(CPUID), ST_EINVAL},
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 0F", M64, X(CPUID), ST_EINVAL},
+    {"2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 2E 0F 01 D9", M64, X(VMMCALL), ST_EINVAL},
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 E4 60", M32, X(IN_OUT), ST_EINVAL},
+    {"66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 F4", M16, X(HLT), ST_EINVAL},
+    {"48 48 48 48 48 48 48 48 48 48 48 48 48 48 48 F4", M64, X(HLT), ST_EINVAL},
+    {"F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3 F3", M64, X(PAUSE), ST_EINVAL},
+};
+
+static void test_exit_bad_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_bad_rows) / sizeof(exit_bad_rows[0]); i++) {
+		const struct exit_row *r = &exit_bad_rows[i];
+		uint8_t b[MAXB];
+		size_t n = parse_hex(r->hex, b);
+		uint8_t len;
+		status_t st = exit_len_exact(b, n, r->mode, r->kind, &len);
+
+		if (st != r->want)
+			print_error("row \"%s\": status %d, want %d\n", r->hex, st, r->want);
+		assert_int_equal(st, r->want);
+	}
+}
+
+/* The limit applies whatever is available; 14 prefixes + HLT is exactly 15. */
+static void test_exit_limit_with_long_buffer(void **state)
+{
+	uint8_t b[MAXB];
+	uint8_t len;
+
+	(void)state;
+	memset(b, 0x3E, sizeof(b));
+	assert_int_equal(exit_len_exact(b, sizeof(b), M64, X(HLT), &len), ST_EINVAL);
+	b[14] = 0xF4;
+	assert_int_equal(exit_len_exact(b, sizeof(b), M64, X(HLT), &len), ST_OK);
+	assert_int_equal(len, 15);
+	b[14] = 0x3E;
+	b[15] = 0xF4;
+	assert_int_equal(exit_len_exact(b, sizeof(b), M64, X(HLT), &len), ST_EINVAL);
+}
+
+static void test_exit_bad_kind(void **state)
+{
+	const uint8_t b[] = {0x0F, 0xA2};
+	uint8_t len = 0xAA;
+
+	(void)state;
+	assert_int_equal(insn_exit_length(b, sizeof(b), M64, INSN_EXIT_KIND_COUNT, &len),
+			 ST_EINVAL);
+	assert_int_equal(insn_exit_length(b, sizeof(b), M64, (enum insn_exit_kind) - 1, &len),
+			 ST_EINVAL);
+	assert_int_equal(len, 0xAA);
+	assert_int_equal(insn_exit_length(NULL, 0, M64, X(CPUID), &len), ST_ETRUNC);
 }
 
 int main(void)
@@ -649,6 +962,13 @@ int main(void)
 	    cmocka_unit_test(test_bad_rows),
 	    cmocka_unit_test(test_limit_with_long_buffer),
 	    cmocka_unit_test(test_op_names),
+	    cmocka_unit_test(test_exit_every_kind_every_mode),
+	    cmocka_unit_test(test_exit_ok_rows),
+	    cmocka_unit_test(test_exit_ok_rows_with_trailing_bytes),
+	    cmocka_unit_test(test_exit_truncation_every_cut),
+	    cmocka_unit_test(test_exit_bad_rows),
+	    cmocka_unit_test(test_exit_limit_with_long_buffer),
+	    cmocka_unit_test(test_exit_bad_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

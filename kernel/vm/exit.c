@@ -1,0 +1,743 @@
+/* The exit dispatcher (DESIGN.md section 3): every exit of either backend is
+ * handled here, and the run loop around the backend's vcpu_run lives here
+ * too. A guest-caused problem stops or crashes that VM with a reason; it
+ * never stops Keel. */
+#include "vm/exit.h"
+
+#include "core/fmt.h"
+#include "core/printk.h"
+#include "cpu/fpu.h"
+#include "keel/hypercall.h"
+#include "keel/kstring.h"
+#include "keel/x86.h"
+#include "vm/cpuid_policy.h"
+#include "vm/emulate.h"
+#include "vm/gwalk.h"
+
+#define VEC_DE 0
+#define VEC_UD 6
+#define VEC_DF 8
+#define VEC_TS 10
+#define VEC_GP 13
+#define VEC_PF 14
+#define CR0_PG (1ull << 31)
+#define CR4_OSXSAVE (1ull << 18)
+#define APIC_DEFAULT_BASE 0xFEE00000ull
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define MSR_TSC_AUX 0xC0000103u
+#define CPUID_XSAVE_LEAF 0xDu
+#define BYTES_SHOWN 15
+#define CPUID_EXT_EDX_RDTSCP (1u << 27)
+
+typedef void (*exit_handler)(struct vcpu *v, struct vm_exit *e);
+
+/* TSC_AUX exists only with RDTSCP (or RDPID). */
+static bool host_has_tsc_aux(void)
+{
+	static int known = -1;
+	uint32_t r[4];
+
+	if (known < 0) {
+		cpuid(0x80000001u, 0, r);
+		known = (r[3] & CPUID_EXT_EDX_RDTSCP) != 0;
+	}
+	return known;
+}
+
+/* ---- events ---- */
+
+static void raise_exc(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->pending_exc = (struct guest_event){GEV_EXCEPTION, vector, has_error, error, false, 0};
+}
+
+static void raise_gp(struct vcpu *v)
+{
+	raise_exc(v, VEC_GP, true, 0);
+}
+
+static void raise_ud(struct vcpu *v)
+{
+	raise_exc(v, VEC_UD, false, 0);
+}
+
+static void raise_pf(struct vcpu *v, uint64_t cr2, uint32_t error)
+{
+	v->pending_exc = (struct guest_event){GEV_EXCEPTION, VEC_PF, true, error, true, cr2};
+}
+
+/* Only vCPU 0 has an interrupt source today: the test device. */
+static int irq_pending(const struct vcpu *v)
+{
+	return v->id == 0 ? testdev_irq_pending(&v->vm->testdev) : 0;
+}
+
+bool vcpu_irq_deliverable(const struct vcpu *v)
+{
+	return irq_pending(v) && (v->regs.rflags & RFLAGS_IF);
+}
+
+/* Chooses what to deliver at this entry: an event interrupted by the exit
+ * first, then an exception raised by a handler, then an interrupt if the
+ * guest can take one now; otherwise asks for an exit when it can. */
+static void prepare_events(struct vcpu *v)
+{
+	int vec;
+
+	v->want_irq_window = false;
+	if (v->inject.type != GEV_NONE)
+		return;
+	if (v->pending_exc.type != GEV_NONE) {
+		v->inject = v->pending_exc;
+		v->pending_exc.type = GEV_NONE;
+		return;
+	}
+	vec = irq_pending(v);
+	if (!vec)
+		return;
+	if (!(v->regs.rflags & RFLAGS_IF) || v->ctl.intr_shadow) {
+		v->want_irq_window = true;
+		return;
+	}
+	v->inject = (struct guest_event){GEV_EXTINT, (uint8_t)vec, false, 0, false, 0};
+	testdev_irq_delivered(&v->vm->testdev);
+}
+
+/* ---- guest memory ---- */
+
+static bool gmem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return gram_read(ctx, gpa, buf, len);
+}
+
+static void walk_regs(const struct vcpu *v, struct gwalk_regs *r)
+{
+	r->cr0 = v->ctl.cr0;
+	r->cr3 = v->ctl.cr3;
+	r->cr4 = v->ctl.cr4;
+	r->efer = v->ctl.efer;
+}
+
+static void crash(struct vcpu *v, const char *what, const char *detail)
+{
+	vm_guest_end(v->vm, VM_EV_CRASH, "vCPU %u at RIP %#lx: %s%s", v->id, v->regs.rip, what,
+		     detail);
+}
+
+/* Fetches up to 15 bytes at CS:RIP. On a fault it raises #PF (or stops the
+ * VM when the guest's tables leave its RAM) and returns false. */
+static bool fetch(struct vcpu *v, uint8_t *buf, size_t *got)
+{
+	struct gmem m = {&v->vm->ram, gmem_read};
+	struct gwalk_regs r;
+	struct gwalk_fault f;
+	uint64_t la = v->ctl.cs_base + v->regs.rip;
+	status_t st;
+
+	if (v->ctl.mode != INSN_MODE_64)
+		la &= 0xFFFFFFFFull;
+	walk_regs(v, &r);
+	st = gwalk_fetch(&m, &r, la, v->ctl.cpl == 3, buf, INSN_MAX_LEN, got, &f);
+	if (st == ST_OK)
+		return true;
+	if (st == ST_ENOENT)
+		raise_pf(v, f.gva, f.error_code);
+	else if (st == ST_EINVAL)
+		raise_gp(v);
+	else
+		crash(v, "instruction fetch outside guest RAM", "");
+	return false;
+}
+
+static void format_bytes(char *out, size_t len, const uint8_t *b, size_t n)
+{
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && i < BYTES_SHOWN && at + 4 < len; i++)
+		at += (size_t)ksnprintf(out + at, len - at, " %02x", b[i]);
+}
+
+/* Moves RIP past the instruction that exited. The hardware said where it
+ * ends, or the bytes are measured (SVM without NRIP save). */
+static bool skip(struct vcpu *v, const struct vm_exit *e)
+{
+	uint8_t buf[INSN_MAX_LEN], len;
+	char bytes[3 * BYTES_SHOWN + 1];
+	size_t got;
+
+	v->ctl.intr_shadow = false; /* the shadow covers only that instruction */
+	if (e->next_rip_known) {
+		v->regs.rip = e->next_rip;
+		return true;
+	}
+	if (!fetch(v, buf, &got))
+		return false;
+	if (insn_exit_length(buf, got, v->ctl.mode, e->insn, &len) != ST_OK) {
+		format_bytes(bytes, sizeof(bytes), buf, got);
+		crash(v, "cannot measure the exiting instruction:", bytes);
+		return false;
+	}
+	v->regs.rip += len;
+	if (v->ctl.mode == INSN_MODE_32)
+		v->regs.rip &= 0xFFFFFFFFull;
+	else if (v->ctl.mode == INSN_MODE_16)
+		v->regs.rip &= 0xFFFFull;
+	return true;
+}
+
+/* ---- CPUID ---- */
+
+static void host_cpuid(void *ctx, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
+{
+	uint32_t r[4];
+
+	(void)ctx;
+	cpuid(leaf, sub, r);
+	*out = (struct cpuid_regs){r[0], r[1], r[2], r[3]};
+}
+
+/* The policy's answer, cached per vCPU: it never changes for a VM. */
+static const uint32_t *guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
+{
+	struct cpuid_cache_entry *c = &v->cpuid_cache[(leaf ^ (sub * 5)) % VCPU_CPUID_CACHE];
+	struct cpuid_guest g = {v->id, v->vm->nvcpus, 0};
+	struct cpuid_regs out;
+
+	if (c->valid && c->leaf == leaf && c->sub == sub)
+		return c->r;
+	cpuid_policy(host_cpuid, NULL, &g, leaf, sub, &out);
+	*c = (struct cpuid_cache_entry){true, leaf, sub, {out.eax, out.ebx, out.ecx, out.edx}};
+	return c->r;
+}
+
+static void on_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	uint32_t leaf = (uint32_t)v->regs.gpr[GPR_RAX], sub = (uint32_t)v->regs.gpr[GPR_RCX];
+	const uint32_t *r = guest_cpuid(v, leaf, sub);
+	uint32_t ecx = r[2];
+
+	if (leaf == 1)
+		ecx = (ecx & ~CPUID_1_ECX_OSXSAVE) |
+		      ((v->ctl.cr4 & CR4_OSXSAVE) ? CPUID_1_ECX_OSXSAVE : 0);
+	v->regs.gpr[GPR_RAX] = r[0];
+	v->regs.gpr[GPR_RBX] = r[1];
+	v->regs.gpr[GPR_RCX] = ecx;
+	v->regs.gpr[GPR_RDX] = r[3];
+	skip(v, e);
+}
+
+/* ---- MSRs ---- */
+
+static uint64_t edx_eax(const struct vcpu *v)
+{
+	return (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+}
+
+static bool hook_read(struct vcpu *v, uint32_t index, uint64_t *val)
+{
+	switch (index) {
+	case MSR_IA32_TSC:
+		*val = rdtsc();
+		return true;
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+		return true;
+	case MSR_IA32_EFER:
+		*val = v->ctl.efer;
+		return true;
+	case MSR_IA32_TSC_AUX:
+		*val = v->tsc_aux;
+		return true;
+	}
+	return false; /* TSC-deadline and x2APIC: hidden until the vLAPIC */
+}
+
+static bool hook_write(struct vcpu *v, uint32_t index, uint64_t val)
+{
+	uint64_t efer, apic;
+
+	switch (index) {
+	case MSR_IA32_APIC_BASE: /* relocating or disabling the APIC: not yet */
+		return hook_read(v, index, &apic) && val == apic;
+	case MSR_IA32_EFER:
+		if (msr_efer_write(v->ctl.efer, val, v->ctl.cr0 & CR0_PG, &efer) != MSR_OK)
+			return false;
+		v->ctl.efer = efer;
+		virt_ops()->set_efer(v, efer);
+		return true;
+	case MSR_IA32_TSC_AUX:
+		if ((val >> 32) || !host_has_tsc_aux())
+			return false;
+		v->tsc_aux = val;
+		if (host_has_tsc_aux())
+			wrmsr(MSR_TSC_AUX, val);
+		return true;
+	}
+	return false; /* TSC writes, TSC-deadline, x2APIC */
+}
+
+static void on_msr_read(struct vcpu *v, struct vm_exit *e)
+{
+	uint32_t index = e->msr.index;
+	uint64_t val = 0;
+	bool ok;
+
+	switch (msr_read(&v->msrs, index, &val)) {
+	case MSR_OK:
+		ok = true;
+		break;
+	case MSR_HOOK:
+		ok = hook_read(v, index, &val);
+		break;
+	case MSR_HW:
+		ok = virt_ops()->get_msr(v, index, &val);
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		v->vm->msr_gp++;
+		raise_gp(v);
+		return;
+	}
+	v->regs.gpr[GPR_RAX] = (uint32_t)val;
+	v->regs.gpr[GPR_RDX] = val >> 32;
+	skip(v, e);
+}
+
+static void on_msr_write(struct vcpu *v, struct vm_exit *e)
+{
+	uint32_t index = e->msr.index;
+	uint64_t val = edx_eax(v);
+	bool ok;
+
+	switch (msr_write(&v->msrs, index, val)) {
+	case MSR_OK:
+		ok = true;
+		break;
+	case MSR_HOOK:
+		ok = hook_write(v, index, val);
+		break;
+	case MSR_HW:
+		ok = virt_ops()->set_msr(v, index, val);
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		v->vm->msr_gp++;
+		raise_gp(v);
+		return;
+	}
+	skip(v, e);
+}
+
+/* ---- device access ---- */
+
+static status_t locked_bus(struct vcpu *v, struct bus *b, bool write, uint64_t addr, uint8_t size,
+			   uint64_t *val)
+{
+	struct vm *vm = v->vm;
+	uint64_t f = spin_lock_irqsave(&vm->lock);
+	status_t st = write ? bus_write(b, addr, size, *val) : bus_read(b, addr, size, val);
+
+	spin_unlock_irqrestore(&vm->lock, f);
+	return st;
+}
+
+static status_t env_translate(void *ctx, uint64_t la, bool write, uint64_t *gpa,
+			      struct emu_fault *fault)
+{
+	struct vcpu *v = ctx;
+	struct gmem m = {&v->vm->ram, gmem_read};
+	struct gwalk_regs r;
+	struct gwalk_fault f;
+	status_t st;
+
+	walk_regs(v, &r);
+	st = gwalk_translate(&m, &r, la, write ? GW_WRITE : GW_READ, v->ctl.cpl == 3, gpa, &f);
+	if (st == ST_ENOENT)
+		*fault = (struct emu_fault){VEC_PF, true, f.error_code, f.gva};
+	else if (st == ST_EINVAL)
+		*fault = (struct emu_fault){VEC_GP, true, 0, 0};
+	else
+		return st;
+	return ST_ENOENT;
+}
+
+static bool env_is_ram(void *ctx, uint64_t gpa, size_t len)
+{
+	struct vcpu *v = ctx;
+
+	return gram_contains(&v->vm->ram, gpa, len);
+}
+
+static status_t env_ram_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct vcpu *v = ctx;
+
+	return gram_read(&v->vm->ram, gpa, buf, len) ? ST_OK : ST_ERANGE;
+}
+
+static status_t env_ram_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct vcpu *v = ctx;
+
+	return gram_write(&v->vm->ram, gpa, buf, len) ? ST_OK : ST_ERANGE;
+}
+
+static status_t env_mmio_read(void *ctx, uint64_t gpa, uint8_t size, uint64_t *val)
+{
+	struct vcpu *v = ctx;
+
+	return locked_bus(v, &v->vm->mmio, false, gpa, size, val);
+}
+
+static status_t env_mmio_write(void *ctx, uint64_t gpa, uint8_t size, uint64_t val)
+{
+	struct vcpu *v = ctx;
+
+	return locked_bus(v, &v->vm->mmio, true, gpa, size, &val);
+}
+
+static status_t env_pio_read(void *ctx, uint16_t port, uint8_t size, uint64_t *val)
+{
+	struct vcpu *v = ctx;
+
+	return locked_bus(v, &v->vm->pio, false, port, size, val);
+}
+
+static status_t env_pio_write(void *ctx, uint16_t port, uint8_t size, uint64_t val)
+{
+	struct vcpu *v = ctx;
+
+	return locked_bus(v, &v->vm->pio, true, port, size, &val);
+}
+
+static void fill_env(struct vcpu *v, struct emu_env *env)
+{
+	struct vcpu_sregs s;
+
+	virt_ops()->get_sregs(v, &s);
+	*env = (struct emu_env){
+	    .ctx = v,
+	    .mode = v->ctl.mode,
+	    .translate = env_translate,
+	    .is_ram = env_is_ram,
+	    .ram_read = env_ram_read,
+	    .ram_write = env_ram_write,
+	    .mmio_read = env_mmio_read,
+	    .mmio_write = env_mmio_write,
+	    .pio_read = env_pio_read,
+	    .pio_write = env_pio_write,
+	};
+	for (int i = 0; i < SEG_COUNT; i++)
+		env->seg_base[i] = s.seg[i].base; /* enum seg and enum vseg agree on 0-5 */
+}
+
+static void emu_outcome(struct vcpu *v, enum emu_result res, const struct emu_fault *f,
+			const char *why)
+{
+	if (res == EMU_FAULT) {
+		v->pending_exc = (struct guest_event){
+		    GEV_EXCEPTION, f->vector, f->has_error, f->error, f->vector == VEC_PF, f->cr2};
+	} else if (res == EMU_STOP) {
+		crash(v, "emulation failed: ", why);
+	}
+	if (res == EMU_DONE)
+		v->ctl.intr_shadow = false;
+}
+
+/* Fetches and decodes the instruction at RIP; crashes the VM with the
+ * bytes when Keel cannot decode it. */
+static bool decode_at_rip(struct vcpu *v, struct insn *in)
+{
+	uint8_t buf[INSN_MAX_LEN];
+	char bytes[3 * BYTES_SHOWN + 1];
+	size_t got;
+
+	if (!fetch(v, buf, &got))
+		return false;
+	if (insn_decode(buf, got, v->ctl.mode, in) == ST_OK)
+		return true;
+	format_bytes(bytes, sizeof(bytes), buf, got);
+	crash(v, "cannot decode the instruction:", bytes);
+	return false;
+}
+
+static void on_string_io(struct vcpu *v, struct vm_exit *e)
+{
+	struct insn in;
+	struct emu_env env;
+	struct emu_fault f;
+	char why[VM_WHY_MAX];
+	enum emu_result res;
+
+	if (!decode_at_rip(v, &in))
+		return;
+	if (in.op != INSN_INS && in.op != INSN_OUTS) {
+		crash(v, "string I/O exit on another instruction: ", insn_op_name(in.op));
+		return;
+	}
+	fill_env(v, &env);
+	res = emu_pio_string(&in, e->io.port, &v->regs, &env, &f, why, sizeof(why));
+	emu_outcome(v, res, &f, why);
+}
+
+static void on_io(struct vcpu *v, struct vm_exit *e)
+{
+	uint64_t mask = e->io.size == 4 ? 0xFFFFFFFFull : (1ull << (8 * e->io.size)) - 1;
+	uint64_t val = v->regs.gpr[GPR_RAX] & mask;
+	status_t st;
+
+	if (e->io.string) {
+		on_string_io(v, e);
+		return;
+	}
+	st = locked_bus(v, &v->vm->pio, !e->io.in, e->io.port, e->io.size, &val);
+	if (st != ST_OK) {
+		crash(v, "port access failed: ", status_str(st));
+		return;
+	}
+	if (e->io.in && e->io.size == 4) /* a 32-bit destination zero-extends */
+		v->regs.gpr[GPR_RAX] = val & mask;
+	else if (e->io.in)
+		v->regs.gpr[GPR_RAX] = (v->regs.gpr[GPR_RAX] & ~mask) | (val & mask);
+	skip(v, e);
+}
+
+static void on_mmio(struct vcpu *v, struct vm_exit *e)
+{
+	char detail[VM_WHY_MAX];
+	struct insn in;
+	struct emu_env env;
+	struct emu_fault f;
+	enum emu_result res;
+
+	if (e->mmio.walk || gram_contains(&v->vm->ram, e->mmio.gpa, 1)) {
+		ksnprintf(detail, sizeof(detail), "%#lx%s", e->mmio.gpa,
+			  e->mmio.walk ? " (its page tables are not in RAM)" : "");
+		crash(v, "nested page fault at guest-physical ", detail);
+		return;
+	}
+	if (e->mmio.fetch) {
+		ksnprintf(detail, sizeof(detail), "%#lx", e->mmio.gpa);
+		crash(v, "executing from non-RAM guest-physical ", detail);
+		return;
+	}
+	if (!decode_at_rip(v, &in))
+		return;
+	fill_env(v, &env);
+	res = emu_mmio(&in, e->mmio.gpa, &v->regs, &env, &f, detail, sizeof(detail));
+	emu_outcome(v, res, &f, detail);
+}
+
+/* ---- the rest ---- */
+
+static void on_hlt(struct vcpu *v, struct vm_exit *e)
+{
+	if (!skip(v, e))
+		return;
+	if (!vcpu_irq_deliverable(v))
+		v->wait = VCPU_HALTED;
+}
+
+static void on_hypercall(struct vcpu *v, struct vm_exit *e)
+{
+	switch (v->regs.gpr[GPR_RAX]) {
+	case KEEL_HC_ABI_VERSION:
+		v->regs.gpr[GPR_RAX] = KEEL_HC_ABI;
+		skip(v, e);
+		return;
+	}
+	raise_ud(v);
+}
+
+/* XSETBV (SDM vol. 2, XSETBV; vol. 1 13.3): only XCR0, only components the
+ * guest's CPUID offers, x87 always on, AVX with SSE, AVX-512 all or none. */
+static bool xcr0_ok(struct vcpu *v, uint64_t val)
+{
+	const uint32_t *r = guest_cpuid(v, CPUID_XSAVE_LEAF, 0);
+	uint64_t allowed = ((uint64_t)r[3] << 32) | r[0];
+	uint64_t avx512 = FPU_XCR0_OPMASK | FPU_XCR0_ZMM_HI256 | FPU_XCR0_HI16_ZMM;
+
+	if ((val & ~allowed) || !(val & FPU_XCR0_X87))
+		return false;
+	if ((val & FPU_XCR0_AVX) && !(val & FPU_XCR0_SSE))
+		return false;
+	if ((val & avx512) && ((val & avx512) != avx512 || !(val & FPU_XCR0_AVX)))
+		return false;
+	return true;
+}
+
+static void on_xsetbv(struct vcpu *v, struct vm_exit *e)
+{
+	uint64_t val = edx_eax(v);
+
+	if ((uint32_t)v->regs.gpr[GPR_RCX] != 0 || v->ctl.cpl != 0 || !xcr0_ok(v, val)) {
+		raise_gp(v);
+		return;
+	}
+	v->xcr0 = val;
+	fpu_set_xcr0(val);
+	skip(v, e);
+}
+
+static void on_ud(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	raise_ud(v);
+}
+
+/* Is an SVM instruction (whose rAX check fires before its intercept, APM
+ * vol. 3 VMRUN/VMLOAD/VMSAVE) at RIP? */
+static bool svm_insn_at_rip(struct vcpu *v)
+{
+	static const enum insn_exit_kind kinds[] = {INSN_EXIT_VMRUN, INSN_EXIT_VMLOAD,
+						    INSN_EXIT_VMSAVE};
+	uint8_t buf[INSN_MAX_LEN], len;
+	size_t got;
+
+	if (!fetch(v, buf, &got))
+		return false;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (insn_exit_length(buf, got, v->ctl.mode, kinds[i], &len) == ST_OK)
+			return true;
+	return false;
+}
+
+static bool contributory(uint8_t vector)
+{
+	return vector == VEC_DE || (vector >= VEC_TS && vector <= VEC_GP);
+}
+
+/* An intercepted guest exception; only #GP is intercepted. An SVM
+ * instruction gets #UD, as on a CPU without SVM. A #GP raised while the CPU
+ * delivered another event replaces it by the double-fault rules (SDM vol. 3
+ * table 6-5): after a contributory exception or #PF it is #DF, after #DF the
+ * guest shuts down; re-delivering the first event would only fault again. */
+static void on_exception(struct vcpu *v, struct vm_exit *e)
+{
+	const struct guest_event *first = &e->vectoring;
+
+	v->inject.type = GEV_NONE;
+	if (first->type == GEV_EXCEPTION && first->vector == VEC_DF) {
+		crash(v, "triple fault (a fault while delivering #DF)", "");
+		return;
+	}
+	if (first->type == GEV_EXCEPTION &&
+	    (contributory(first->vector) || first->vector == VEC_PF)) {
+		raise_exc(v, VEC_DF, true, 0);
+		return;
+	}
+	if (first->type == GEV_NONE && e->exc.error == 0 && svm_insn_at_rip(v)) {
+		if (v->pending_exc.type == GEV_NONE) /* no #PF from the fetch */
+			raise_ud(v);
+		return;
+	}
+	v->pending_exc = e->exc;
+}
+
+static void on_nop(struct vcpu *v, struct vm_exit *e)
+{
+	skip(v, e);
+}
+
+static void on_nothing(struct vcpu *v, struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+}
+
+static void on_shutdown(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	crash(v, "triple fault (shutdown)", "");
+}
+
+static void on_invalid(struct vcpu *v, struct vm_exit *e)
+{
+	char d[VM_WHY_MAX];
+
+	ksnprintf(d, sizeof(d), " (exit code %#lx, info %#lx %#lx)", e->hw_code, e->hw_info1,
+		  e->hw_info2);
+	crash(v,
+	      e->reason == VMEXIT_INVALID_STATE ? "the CPU refused the guest state"
+						: "unexpected exit",
+	      d);
+}
+
+static const exit_handler handlers[VMEXIT_REASON_COUNT] = {
+    [VMEXIT_CPUID] = on_cpuid,
+    [VMEXIT_MSR_READ] = on_msr_read,
+    [VMEXIT_MSR_WRITE] = on_msr_write,
+    [VMEXIT_IO] = on_io,
+    [VMEXIT_MMIO] = on_mmio,
+    [VMEXIT_HLT] = on_hlt,
+    [VMEXIT_HYPERCALL] = on_hypercall,
+    [VMEXIT_IRQ_WINDOW] = on_nothing, /* prepare_events injects next */
+    [VMEXIT_EXTINT] = on_nothing,     /* Keel's handler already ran */
+    [VMEXIT_NMI] = on_nothing,
+    [VMEXIT_SHUTDOWN] = on_shutdown,
+    [VMEXIT_XSETBV] = on_xsetbv,
+    [VMEXIT_UD] = on_ud,
+    [VMEXIT_EXCEPTION] = on_exception,
+    [VMEXIT_NOP] = on_nop,
+    [VMEXIT_INVALID_STATE] = on_invalid,
+    [VMEXIT_UNKNOWN] = on_invalid,
+};
+
+void vm_exit_dispatch(struct vcpu *v, struct vm_exit *e)
+{
+	if ((unsigned)e->reason >= VMEXIT_REASON_COUNT)
+		e->reason = VMEXIT_UNKNOWN;
+	v->exits[e->reason]++;
+	if (e->vectoring.type != GEV_NONE)
+		v->inject = e->vectoring;
+	handlers[e->reason](v, e);
+}
+
+/* ---- the run loop ---- */
+
+static void load_guest_extended(struct vcpu *v)
+{
+	fpu_load(v->fpu, v->xcr0);
+	if (host_has_tsc_aux())
+		wrmsr(MSR_TSC_AUX, v->tsc_aux);
+	__asm__ volatile(
+	    "mov %0, %%db0; mov %1, %%db1; mov %2, %%db2; mov %3, %%db3" ::"r"(v->dr[0]),
+	    "r"(v->dr[1]), "r"(v->dr[2]), "r"(v->dr[3]));
+}
+
+static void save_guest_extended(struct vcpu *v)
+{
+	fpu_save(v->fpu);
+	__asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3"
+			 : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]));
+}
+
+static bool may_enter(struct vcpu *v, volatile bool *resched)
+{
+	if (*resched || v->vm->state != VM_RUNNING)
+		return false;
+	if (v->wait == VCPU_HALTED && vcpu_irq_deliverable(v))
+		v->wait = VCPU_READY;
+	return v->wait == VCPU_READY;
+}
+
+void vcpu_run_slice(struct vcpu *v, volatile bool *resched)
+{
+	const struct virt_ops *ops = virt_ops();
+	struct vm_exit e;
+
+	__asm__ volatile("sti");
+	load_guest_extended(v);
+	while (may_enter(v, resched)) {
+		prepare_events(v);
+		ops->vcpu_run(v, &e);
+		vm_exit_dispatch(v, &e);
+	}
+	save_guest_extended(v);
+}

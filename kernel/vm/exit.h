@@ -1,0 +1,21 @@
+/* The exit dispatcher: the one place where a struct vm_exit from either
+ * backend is handled, and the run loop around it. */
+#ifndef KEEL_VM_EXIT_H
+#define KEEL_VM_EXIT_H
+
+#include <stdbool.h>
+
+#include "vm/vm.h"
+
+/* Runs v on the calling CPU until its VM leaves the running state, v halts
+ * or waits, or *resched becomes true (the slice ended). The caller has
+ * claimed v (v->cpu is this CPU). */
+void vcpu_run_slice(struct vcpu *v, volatile bool *resched);
+
+/* Handles one exit (exposed for the run loop and for tests of the rules). */
+void vm_exit_dispatch(struct vcpu *v, struct vm_exit *e);
+
+/* Could an interrupt be delivered to v now (one pending, RFLAGS.IF set)? */
+bool vcpu_irq_deliverable(const struct vcpu *v);
+
+#endif

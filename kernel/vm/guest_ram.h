@@ -1,0 +1,76 @@
+/* Guest RAM: host frames backing guest-physical [0, size), and the nested
+ * page tables that map them, built with the common page-table builder in the
+ * backend's entry format.
+ *
+ * RAM comes in 2 MiB chunks of contiguous host frames, each 2 MiB aligned, so
+ * the nested tables use 2 MiB pages; a last partial chunk is mapped with
+ * 4 KiB pages. Every frame and every table page is counted, so the VM's
+ * footprint is known and all of it goes back when the RAM is destroyed.
+ *
+ * Pure logic: host memory comes through struct gram_alloc. Accessors take
+ * guest-physical ranges from a hostile guest and check them against size
+ * before touching host memory. */
+#ifndef KEEL_VM_GUEST_RAM_H
+#define KEEL_VM_GUEST_RAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keel/status.h"
+#include "mm/pt.h"
+
+#define GRAM_CHUNK (2ull << 20)
+#define GRAM_PAGE 4096ull
+#define GRAM_MAX (3ull << 30) /* guest RAM stays below the PCI hole */
+#define GRAM_MAX_CHUNKS (GRAM_MAX / GRAM_CHUNK)
+
+struct gram_alloc {
+	void *ctx;
+	/* count zeroed contiguous 4 KiB frames, the first aligned to
+	 * align_frames frames. */
+	status_t (*alloc)(void *ctx, uint64_t count, uint64_t align_frames, uint64_t *pa);
+	void (*free)(void *ctx, uint64_t pa, uint64_t count);
+	void *(*virt)(void *ctx, uint64_t pa);
+};
+
+struct guest_ram {
+	uint64_t size; /* bytes of RAM at guest-physical 0 */
+	uint64_t chunk_pa[GRAM_MAX_CHUNKS];
+	unsigned nchunks;
+	struct pt npt;
+	struct pt_mem npt_mem;
+	const struct gram_alloc *alloc;
+	uint64_t table_pages; /* nested page-table pages in use */
+};
+
+/* Allocates size bytes of zeroed RAM (a non-zero multiple of GRAM_PAGE, at
+ * most GRAM_MAX) and maps it 1:1 into fresh nested tables with prot.
+ *   ST_EINVAL  bad size or incomplete format/allocator.
+ *   ST_ENOMEM  the host is out of frames: everything taken is given back. */
+status_t gram_init(struct guest_ram *g, uint64_t size, const struct pt_format *fmt, uint32_t prot,
+		   const struct gram_alloc *a) MUST_CHECK;
+
+/* Frees the RAM and every table. Safe on a zeroed or destroyed struct. */
+void gram_destroy(struct guest_ram *g);
+
+/* Root of the nested tables (host-physical). */
+uint64_t gram_root(const struct guest_ram *g);
+
+/* Host bytes held: RAM plus tables. */
+uint64_t gram_footprint(const struct guest_ram *g);
+
+/* Is all of [gpa, gpa+len) RAM? len 0 is false. */
+bool gram_contains(const struct guest_ram *g, uint64_t gpa, uint64_t len);
+
+/* Copy between guest RAM and buf; false (nothing copied) unless the whole
+ * range is RAM. Ranges may cross chunks. */
+bool gram_read(const struct guest_ram *g, uint64_t gpa, void *buf, size_t len);
+bool gram_write(struct guest_ram *g, uint64_t gpa, const void *buf, size_t len);
+bool gram_zero(struct guest_ram *g, uint64_t gpa, uint64_t len);
+
+/* Host pointer to [gpa, gpa+len) when that range is RAM inside one chunk
+ * (so contiguous on the host), else NULL. */
+void *gram_ptr(const struct guest_ram *g, uint64_t gpa, uint64_t len);
+
+#endif

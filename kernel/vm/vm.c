@@ -1,0 +1,521 @@
+/* VM objects: creation from a declaration, devices, guest loading and the
+ * management actions. Running vCPUs is sched.c and exit.c. */
+#include "vm/vm.h"
+
+#include <stdarg.h>
+
+#include "core/fmt.h"
+#include "core/printk.h"
+#include "cpu/fpu.h"
+#include "keel/kstring.h"
+#include "keel/x86.h"
+#include "main/platform.h"
+#include "mm/kmem.h"
+#include "vm/mb1.h"
+#include "vm/sched.h"
+
+#define RFLAGS_RESERVED1 (1ull << 1)
+#define FLAT_LIMIT 0xFFFFFFFFu
+#define GUEST_CR0_RESET 0x60000010ull /* CD, NW, ET: what the CPU leaves after INIT */
+#define GUEST_CR0_PE (1ull << 0)
+#define GUEST_CR0_ET (1ull << 4)
+#define TR_LIMIT 0x67u
+
+static struct spinlock list_lock;
+static struct vm *vm_list;
+
+struct spinlock *vm_list_lock(void)
+{
+	return &list_lock;
+}
+
+struct vm *vm_first(void)
+{
+	return vm_list;
+}
+
+struct vm *vm_find(const char *name)
+{
+	for (struct vm *vm = vm_list; vm; vm = vm->next)
+		if (!strcmp(vm->name, name))
+			return vm;
+	return NULL;
+}
+
+/* ---- host memory for guests ---- */
+
+#define PAGES(bytes) (((bytes) + PAGE_SIZE - 1) / PAGE_SIZE)
+#define VM_PAGES PAGES(sizeof(struct vm))
+#define VCPU_PAGES PAGES(sizeof(struct vcpu))
+
+/* VM and vCPU objects come straight from the frame allocator, so what a VM
+ * holds is exactly known and all of it returns on destroy. */
+static void *alloc_pages(uint64_t n)
+{
+	uint64_t pa;
+
+	return kmem_alloc_frames(n, &pa) == ST_OK ? phys_to_virt(pa) : NULL;
+}
+
+static void free_pages(void *p, uint64_t n)
+{
+	kmem_free_frames(kernel_virt_to_phys(p), n);
+}
+
+static status_t frames_alloc(void *ctx, uint64_t count, uint64_t align, uint64_t *pa)
+{
+	(void)ctx;
+	return kmem_alloc_frames_aligned(count, align, pa);
+}
+
+static void frames_free(void *ctx, uint64_t pa, uint64_t count)
+{
+	(void)ctx;
+	kmem_free_frames(pa, count);
+}
+
+static void *frames_virt(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+const struct gram_alloc vm_host_frames = {NULL, frames_alloc, frames_free, frames_virt};
+
+/* ---- lifecycle ---- */
+
+static void set_why(struct vm *vm, const char *fmt, va_list ap)
+{
+	kvsnprintf(vm->why, sizeof(vm->why), fmt, ap);
+}
+
+void vm_guest_end(struct vm *vm, enum vm_event ev, const char *fmt, ...)
+{
+	uint64_t f = spin_lock_irqsave(&list_lock);
+	va_list ap;
+
+	/* A second ending in the same exit (debug exit, then a failing access)
+	 * keeps the first reason. */
+	if (vmstate_apply(&vm->state, ev, NULL, 0) == ST_OK) {
+		va_start(ap, fmt);
+		set_why(vm, fmt, ap);
+		va_end(ap);
+	}
+	spin_unlock_irqrestore(&list_lock, f);
+	pr_info("vm %s: %s: %s\n", vm->name, vmstate_name(vm->state), vm->why);
+}
+
+static void on_debug_exit(void *ctx, uint32_t code)
+{
+	struct vm *vm = ctx;
+
+	vm->has_exit_code = true;
+	vm->exit_code = code;
+	vm_guest_end(vm, VM_EV_STOP, "debug exit, code %u", code);
+}
+
+/* Applies a management event under the list lock; on refusal writes why. */
+static status_t apply(struct vm *vm, enum vm_event ev, char *why, size_t len)
+{
+	uint64_t f = spin_lock_irqsave(&list_lock);
+	status_t st = vmstate_apply(&vm->state, ev, why, len);
+
+	spin_unlock_irqrestore(&list_lock, f);
+	return st;
+}
+
+/* Waits until no CPU runs any vCPU of vm. Callers changed the state first,
+ * so a running vCPU leaves at its next exit (the scheduler tick at most). */
+static void wait_idle(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		while (__atomic_load_n(&vm->vcpus[i]->cpu, __ATOMIC_ACQUIRE) >= 0)
+			cpu_relax();
+}
+
+/* ---- devices ---- */
+
+static status_t add_devices(struct vm *vm)
+{
+	status_t st;
+
+	bus_init(&vm->pio, "pio", BUS_PIO_LIMIT);
+	bus_init(&vm->mmio, "mmio", BUS_MMIO_LIMIT);
+	console_init(&vm->con);
+	uart_out_init(&vm->com1, &vm->con);
+	debugexit_init(&vm->dbgexit, on_debug_exit, vm);
+	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
+	testdev_init(&vm->testdev);
+	st = bus_register(&vm->pio, UART_OUT_COM1_BASE, UART_OUT_LEN, &uart_out_ops, &vm->com1,
+			  "com1");
+	if (st == ST_OK)
+		st = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debugexit_ops,
+				  &vm->dbgexit, "debug-exit");
+	if (st == ST_OK)
+		st = bus_register(&vm->pio, FW_CFG_PORT_SEL, FWCFG_PIO_LEN, &fwcfg_ops, &vm->fwcfg,
+				  "fw_cfg");
+	if (st == ST_OK)
+		st = bus_register(&vm->pio, TESTDEV_PIO_BASE, TESTDEV_PIO_LEN, &testdev_pio_ops,
+				  &vm->testdev, "testdev");
+	if (st == ST_OK)
+		st = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_LEN, &testdev_mmio_ops,
+				  &vm->testdev, "testdev");
+	return st;
+}
+
+/* Device state a restart must not carry over; the console keeps its
+ * history, so `console` shows what the previous run printed. */
+static void reset_devices(struct vm *vm)
+{
+	uart_out_init(&vm->com1, &vm->con);
+	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
+	testdev_init(&vm->testdev);
+	vm->has_exit_code = false;
+	vm->exit_code = 0;
+}
+
+/* ---- vCPUs ---- */
+
+static struct vseg flat_seg(uint16_t sel, uint16_t type)
+{
+	return (struct vseg){sel, (uint16_t)(type | VSEG_S | VSEG_P | VSEG_DB | VSEG_G), FLAT_LIMIT,
+			     0};
+}
+
+/* The multiboot hand-off state (spec 3.2): 32-bit protected mode, flat
+ * segments, paging off, interrupts off. The selectors are arbitrary: the
+ * spec tells the kernel to load its own GDT before using them. */
+static void mb1_sregs(struct vcpu_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = VSEG_ES; i <= VSEG_GS; i++)
+		s->seg[i] = flat_seg(0x10, VSEG_TYPE_DATA_RW_ACC);
+	s->seg[VSEG_CS] = flat_seg(0x08, VSEG_TYPE_CODE_RX_ACC);
+	s->seg[VSEG_TR] = (struct vseg){0, VSEG_TYPE_TSS_BUSY | VSEG_P, TR_LIMIT, 0};
+	s->seg[VSEG_LDTR] = (struct vseg){0, VSEG_TYPE_LDT | VSEG_P, 0xFFFF, 0};
+	s->gdt_limit = 0xFFFF;
+	s->idt_limit = 0xFFFF;
+	s->cr0 = GUEST_CR0_PE | GUEST_CR0_ET;
+}
+
+/* An application processor waits for INIT/SIPI in the reset state. */
+static void reset_sregs(struct vcpu_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = VSEG_ES; i <= VSEG_GS; i++)
+		s->seg[i] = (struct vseg){0, VSEG_TYPE_DATA_RW_ACC | VSEG_S | VSEG_P, 0xFFFF, 0};
+	s->seg[VSEG_CS] =
+	    (struct vseg){0xF000, VSEG_TYPE_CODE_RX_ACC | VSEG_S | VSEG_P, 0xFFFF, 0xFFFF0000};
+	s->seg[VSEG_TR] = (struct vseg){0, VSEG_TYPE_TSS_BUSY | VSEG_P, 0xFFFF, 0};
+	s->seg[VSEG_LDTR] = (struct vseg){0, VSEG_TYPE_LDT | VSEG_P, 0xFFFF, 0};
+	s->gdt_limit = 0xFFFF;
+	s->idt_limit = 0xFFFF;
+	s->cr0 = GUEST_CR0_RESET;
+}
+
+/* Registers and software state of a vCPU at power-on. */
+static void vcpu_reset_soft(struct vcpu *v)
+{
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rflags = RFLAGS_RESERVED1;
+	v->inject = (struct guest_event){0};
+	v->pending_exc = (struct guest_event){0};
+	v->want_irq_window = false;
+	v->wait = v->id == 0 ? VCPU_READY : VCPU_WAIT_SIPI;
+	msr_state_reset(&v->msrs, 0);
+	v->tsc_aux = 0;
+	v->xcr0 = FPU_XCR0_X87;
+	fpu_area_init(v->fpu);
+	memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
+	memset(&v->ctl, 0, sizeof(v->ctl));
+}
+
+static status_t vcpu_create(struct vm *vm, unsigned id)
+{
+	const struct virt_ops *ops = virt_ops();
+	struct vcpu *v = alloc_pages(VCPU_PAGES);
+	struct vcpu_sregs s;
+	uint64_t fpu_pa;
+	status_t st;
+
+	if (!v)
+		return ST_ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	v->cpu = -1;
+	v->asid.cpu = -1;
+	st = kmem_alloc_frames(fpu_area_pages(), &fpu_pa);
+	if (st != ST_OK) {
+		free_pages(v, VCPU_PAGES);
+		return st;
+	}
+	v->fpu = phys_to_virt(fpu_pa);
+	v->fpu_pa = fpu_pa;
+	vcpu_reset_soft(v);
+	reset_sregs(&s);
+	st = ops->vcpu_create(v, &s);
+	if (st != ST_OK) {
+		kmem_free_frames(fpu_pa, fpu_area_pages());
+		free_pages(v, VCPU_PAGES);
+		return st;
+	}
+	vm->vcpus[vm->nvcpus++] = v;
+	return ST_OK;
+}
+
+static void vcpu_free(struct vcpu *v)
+{
+	virt_ops()->vcpu_destroy(v);
+	kmem_free_frames(v->fpu_pa, fpu_area_pages());
+	free_pages(v, VCPU_PAGES);
+}
+
+/* ---- loading ---- */
+
+static bool mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	return gram_write(ctx, gpa, buf, len);
+}
+
+static bool mem_zero(void *ctx, uint64_t gpa, size_t len)
+{
+	return gram_zero(ctx, gpa, len);
+}
+
+/* The boot module whose first word is name; *args gets the rest of its
+ * string (the guest's command line). */
+static const struct boot_module *find_module(const char *name, const char **args)
+{
+	const struct boot_info *bi = platform_boot_info();
+	size_t n = strlen(name);
+
+	for (uint32_t i = 0; i < bi->module_count; i++) {
+		const char *s = bi->modules[i].name;
+		if (strncmp(s, name, n) || (s[n] != '\0' && s[n] != ' '))
+			continue;
+		*args = s;
+		return &bi->modules[i];
+	}
+	return NULL;
+}
+
+/* Places the kernel in zeroed RAM and sets vCPU 0 at its entry. The whole
+ * module string is the guest's command line, as QEMU's -kernel/-append
+ * give a kernel its own name first. */
+static status_t load_guest(struct vm *vm, char *why, size_t len)
+{
+	const char *args = "";
+	const struct boot_module *m = find_module(vm->decl.kernel, &args);
+	struct mb1_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
+	struct mb1_result res;
+	struct vcpu_sregs s;
+	char err[VM_WHY_MAX];
+	status_t st;
+
+	if (!m) {
+		ksnprintf(why, len, "no boot module named '%s'", vm->decl.kernel);
+		return ST_ENOENT;
+	}
+	if (!gram_zero(&vm->ram, 0, vm->ram.size))
+		return ST_ERANGE;
+	st = mb1_load(phys_to_virt(m->start), (size_t)(m->end - m->start), args, NULL, 0, &mem,
+		      &res, err, sizeof(err));
+	if (st != ST_OK) {
+		ksnprintf(why, len, "module '%s': %s", vm->decl.kernel, err);
+		return st;
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		vcpu_reset_soft(v);
+		if (i == 0)
+			mb1_sregs(&s);
+		else
+			reset_sregs(&s);
+		virt_ops()->set_sregs(v, &s);
+	}
+	vm->vcpus[0]->regs.gpr[GPR_RAX] = MB1_BOOTLOADER_MAGIC;
+	vm->vcpus[0]->regs.gpr[GPR_RBX] = res.mbi;
+	vm->vcpus[0]->regs.rip = res.entry;
+	return ST_OK;
+}
+
+/* ---- management actions ---- */
+
+status_t vm_start(struct vm *vm, char *why, size_t len)
+{
+	enum vm_state s = vm->state;
+	status_t st = vmstate_apply(&s, VM_EV_START, why, len);
+
+	if (st != ST_OK)
+		return st;
+	wait_idle(vm);
+	reset_devices(vm);
+	st = load_guest(vm, why, len);
+	if (st != ST_OK)
+		return st;
+	for (unsigned i = 0; i < VMEXIT_REASON_COUNT; i++)
+		for (unsigned c = 0; c < vm->nvcpus; c++)
+			vm->vcpus[c]->exits[i] = 0;
+	vm->msr_gp = 0;
+	vm->why[0] = '\0';
+	vm->started_tsc = rdtsc();
+	vm->starts++;
+	st = apply(vm, VM_EV_START, why, len);
+	if (st == ST_OK)
+		sched_kick();
+	return st;
+}
+
+status_t vm_stop(struct vm *vm, char *why, size_t len)
+{
+	status_t st = apply(vm, VM_EV_STOP, why, len);
+
+	if (st != ST_OK)
+		return st;
+	ksnprintf(vm->why, sizeof(vm->why), "stopped from the shell");
+	wait_idle(vm);
+	return ST_OK;
+}
+
+status_t vm_pause(struct vm *vm, char *why, size_t len)
+{
+	status_t st = apply(vm, VM_EV_PAUSE, why, len);
+
+	if (st == ST_OK)
+		wait_idle(vm);
+	return st;
+}
+
+status_t vm_resume(struct vm *vm, char *why, size_t len)
+{
+	status_t st = apply(vm, VM_EV_RESUME, why, len);
+
+	if (st == ST_OK)
+		sched_kick();
+	return st;
+}
+
+static void vm_free(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_free(vm->vcpus[i]);
+	gram_destroy(&vm->ram);
+	free_pages(vm, VM_PAGES);
+}
+
+static void unlink_vm(struct vm *vm)
+{
+	uint64_t f = spin_lock_irqsave(&list_lock);
+
+	for (struct vm **p = &vm_list; *p; p = &(*p)->next) {
+		if (*p == vm) {
+			*p = vm->next;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&list_lock, f);
+}
+
+status_t vm_destroy(struct vm *vm, char *why, size_t len)
+{
+	status_t st = apply(vm, VM_EV_DESTROY, why, len);
+
+	if (st != ST_OK)
+		return st;
+	unlink_vm(vm);
+	wait_idle(vm);
+	vm_free(vm);
+	return ST_OK;
+}
+
+/* ---- creation ---- */
+
+static status_t vm_create(const struct vm_decl *d, struct vm **out, char *why, size_t len)
+{
+	const struct virt_ops *ops = virt_ops();
+	struct vm *vm = alloc_pages(VM_PAGES);
+	status_t st;
+
+	if (!vm) {
+		ksnprintf(why, len, "no memory for the VM object");
+		return ST_ENOMEM;
+	}
+	memcpy(vm->name, d->name, sizeof(vm->name));
+	vm->decl = *d;
+	vm->state = VM_DEFINED;
+	st = gram_init(&vm->ram, d->mem, ops->npt_format, ops->npt_ram_prot, &vm_host_frames);
+	if (st != ST_OK) {
+		ksnprintf(why, len, "cannot back %lu MiB of guest RAM: %s", d->mem >> 20,
+			  status_str(st));
+		free_pages(vm, VM_PAGES);
+		return st;
+	}
+	st = add_devices(vm);
+	for (unsigned i = 0; st == ST_OK && i < d->cpus; i++)
+		st = vcpu_create(vm, i);
+	if (st != ST_OK) {
+		ksnprintf(why, len, "cannot set up devices and vCPUs: %s", status_str(st));
+		vm_free(vm);
+		return st;
+	}
+	*out = vm;
+	return ST_OK;
+}
+
+static void link_vm(struct vm *vm)
+{
+	uint64_t f = spin_lock_irqsave(&list_lock);
+	struct vm **p = &vm_list;
+
+	while (*p)
+		p = &(*p)->next;
+	*p = vm;
+	spin_unlock_irqrestore(&list_lock, f);
+}
+
+void vm_boot_declared(void)
+{
+	const struct keel_config *c = platform_config();
+	char why[VM_WHY_MAX];
+
+	if (c->nvms && !virt_ops()) {
+		pr_err("vm: %u VM(s) declared, but this machine cannot run guests (see above)\n",
+		       c->nvms);
+		return;
+	}
+	for (unsigned i = 0; i < c->nvms; i++) {
+		const struct vm_decl *d = &c->vms[i];
+		struct vm *vm;
+
+		pr_info("vm %s: creating (%lu MiB, %u vCPU(s), kernel '%s')\n", d->name,
+			d->mem >> 20, d->cpus, d->kernel);
+		if (vm_create(d, &vm, why, sizeof(why)) != ST_OK) {
+			pr_err("vm %s: not created: %s\n", d->name, why);
+			continue;
+		}
+		link_vm(vm);
+		if (vm_start(vm, why, sizeof(why)) != ST_OK) {
+			pr_err("vm %s: not started: %s\n", d->name, why);
+			continue;
+		}
+		pr_info("vm %s: started\n", d->name);
+	}
+}
+
+/* ---- accounting ---- */
+
+uint64_t vm_footprint(const struct vm *vm)
+{
+	uint64_t per_vcpu = (VCPU_PAGES + fpu_area_pages()) * PAGE_SIZE + virt_ops()->vcpu_bytes;
+
+	return gram_footprint(&vm->ram) + VM_PAGES * PAGE_SIZE + vm->nvcpus * per_vcpu;
+}
+
+uint64_t vm_exits(const struct vm *vm, enum vm_exit_reason r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		n += vm->vcpus[i]->exits[r];
+	return n;
+}

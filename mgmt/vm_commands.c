@@ -1,0 +1,167 @@
+/* Shell commands for VMs: list, console, and the lifecycle actions. Each
+ * checks its argument first, then acts; a refusal is one "error:" line. */
+#include "core/printk.h"
+#include "keel/kstring.h"
+#include "keel/x86.h"
+#include "cpu/timer.h"
+#include "mgmt/commands.h"
+#include "vm/vm.h"
+
+#define DETACH_KEY 0x1D /* Ctrl-] */
+#define CONSOLE_CHUNK 256
+
+static struct vm *lookup(const struct shell_io *io, const char *name)
+{
+	struct vm *vm = vm_find(name);
+
+	if (!vm)
+		shell_printf(io, "error: no VM named '%s' (see 'vms')\r\n", name);
+	return vm;
+}
+
+static void print_exits(const struct shell_io *io, const struct vm *vm)
+{
+	uint64_t total = 0;
+
+	shell_printf(io, "  exits:");
+	for (int r = 0; r < VMEXIT_REASON_COUNT; r++) {
+		uint64_t n = vm_exits(vm, (enum vm_exit_reason)r);
+		if (!n)
+			continue;
+		total += n;
+		shell_printf(io, " %s=%lu", vm_exit_reason_name((enum vm_exit_reason)r), n);
+	}
+	shell_printf(io, " total=%lu msr-gp=%lu unclaimed-pio=%lu/%lu unclaimed-mmio=%lu/%lu\r\n",
+		     total, vm->msr_gp, vm->pio.unclaimed_reads, vm->pio.unclaimed_writes,
+		     vm->mmio.unclaimed_reads, vm->mmio.unclaimed_writes);
+}
+
+static void print_uptime(const struct shell_io *io, const struct vm *vm)
+{
+	uint64_t hz = tsc_hz(), ms;
+
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+		shell_printf(io, "-");
+		return;
+	}
+	ms = hz ? (rdtsc() - vm->started_tsc) / (hz / 1000) : 0;
+	shell_printf(io, "%lu.%03lus", ms / 1000, ms % 1000);
+}
+
+static void print_vm(const struct shell_io *io, const struct vm *vm)
+{
+	shell_printf(io, "vm %s: %s, %lu MiB RAM, %u vCPU(s), holds %lu KiB, up ", vm->name,
+		     vmstate_name(vm->state), vm->decl.mem >> 20, vm->nvcpus,
+		     vm_footprint(vm) >> 10);
+	print_uptime(io, vm);
+	if (vm->has_exit_code)
+		shell_printf(io, ", exit code %u", vm->exit_code);
+	if (vm->why[0])
+		shell_printf(io, " (%s)", vm->why);
+	shell_printf(io, "\r\n");
+	print_exits(io, vm);
+}
+
+void cmd_vms(const struct shell_io *io, int argc, char **argv)
+{
+	const struct vm *vm;
+
+	if (argc == 2) {
+		vm = lookup(io, argv[1]);
+		if (vm)
+			print_vm(io, vm);
+		return;
+	}
+	if (!vm_first()) {
+		shell_printf(io, "no VMs (declare them with vm= on the boot command line)\r\n");
+		return;
+	}
+	for (vm = vm_first(); vm; vm = vm->next)
+		print_vm(io, vm);
+}
+
+/* Copies new console bytes to the session; returns whether any came. */
+static bool drain(const struct shell_io *io, struct vm *vm, uint64_t *cursor)
+{
+	char buf[CONSOLE_CHUNK];
+	uint64_t lost, f = spin_lock_irqsave(&vm->lock);
+	size_t n = console_read(&vm->con, cursor, buf, sizeof(buf), &lost);
+
+	spin_unlock_irqrestore(&vm->lock, f);
+	if (lost)
+		shell_printf(io, "\r\n[console: %lu bytes lost]\r\n", lost);
+	if (n)
+		io->write(io->ctx, buf, n);
+	return n > 0;
+}
+
+void cmd_console(const struct shell_io *io, int argc, char **argv)
+{
+	struct vm *vm = lookup(io, argv[1]);
+	uint64_t cursor;
+
+	(void)argc;
+	if (!vm)
+		return;
+	if (!io->getc) {
+		shell_printf(io, "error: console needs an interactive session\r\n");
+		return;
+	}
+	shell_printf(io, "[attached to %s; Ctrl-] detaches]\r\n", vm->name);
+	cursor = console_oldest(&vm->con);
+	for (;;) {
+		int c = io->getc(io->ctx);
+		if (c == DETACH_KEY)
+			break;
+		/* Keyboard input has nowhere to go until the full 8250 model. */
+		if (!drain(io, vm, &cursor) && c < 0 && io->idle)
+			io->idle(io->ctx);
+	}
+	shell_printf(io, "\r\n[detached from %s]\r\n", vm->name);
+}
+
+typedef status_t (*vm_action)(struct vm *vm, char *why, size_t len);
+
+static void act(const struct shell_io *io, const char *name, vm_action fn, const char *done)
+{
+	struct vm *vm = lookup(io, name);
+	char why[VM_WHY_MAX];
+
+	if (!vm)
+		return;
+	if (fn(vm, why, sizeof(why)) != ST_OK) {
+		shell_printf(io, "error: %s\r\n", why);
+		return;
+	}
+	shell_printf(io, "vm %s: %s\r\n", name, done);
+}
+
+void cmd_start(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_start, "started");
+}
+
+void cmd_stop(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_stop, "stopped");
+}
+
+void cmd_pause(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_pause, "paused");
+}
+
+void cmd_resume(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_resume, "resumed");
+}
+
+void cmd_destroy(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_destroy, "destroyed, its memory returned");
+}

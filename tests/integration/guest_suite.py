@@ -1,0 +1,191 @@
+"""The test-guest suite: one Keel boot runs every guest of tests/guests/ as a
+VM declared on Keel's command line, then the shell is asked how each ended
+and what it printed. Standard library only."""
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from keelboot import BootError, PROMPT
+
+GUEST_MEM = "16M"
+# name: (module string = the guest's command line, expected end)
+# "pass": stopped by the debug-exit device with code 1 ((0 << 1) | 1) and
+# "PASS name" on its console. "crash:TEXT": crashed, the reason names TEXT.
+# "runs": still running when the others have ended.
+GUESTS = {
+    "hello": ("hello", "pass"),
+    "cpuid": ("cpuid", "pass"),
+    "msr": ("msr", "pass"),
+    "pio": ("pio", "pass"),
+    "mmio": ("mmio", "pass"),
+    "unclaimed": ("unclaimed", "pass"),
+    "irq": ("irq", "pass"),
+    "exc": ("exc", "pass"),
+    "mmio_bad": ("mmio_bad", "crash:cannot decode the instruction: 01"),
+    "triple": ("triple", "crash:triple fault"),
+    "spin": ("spin", "runs"),
+}
+FINISH_TIMEOUT = 240
+
+
+def build_guests_iso(iso, guests_dir, log_dir, names=None):
+    """An ISO whose Keel command line declares one VM per test guest."""
+    names = names or list(GUESTS)
+    root = os.path.join(log_dir, "iso-guests")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    os.makedirs(os.path.join(root, "guests"))
+    elf = os.path.join(os.path.dirname(os.path.abspath(iso)), "keel.elf")
+    shutil.copy(elf, os.path.join(root, "boot", "keel.elf"))
+    decls, modules = [], []
+    for n in names:
+        shutil.copy(os.path.join(guests_dir, n + ".elf"), os.path.join(root, "guests"))
+        decls.append(f"vm={n},kernel={n},mem={GUEST_MEM}")
+        modules.append(f" module2 /guests/{n}.elf {GUESTS[n][0]}\n")
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
+                "terminal_output serial\nset timeout=0\n"
+                f"menuentry Keel {{\n multiboot2 /boot/keel.elf {' '.join(decls)}\n"
+                + "".join(modules) + " boot\n}\n")
+    out = os.path.join(log_dir, "keel-guests.iso")
+    subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
+    return out
+
+
+VM_LINE = re.compile(r"^vm (\S+): (\w+), (\d+) MiB RAM, \d+ vCPU\(s\), holds (\d+) KiB"
+                     r"(?:, up [^,(]*)?(?:, exit code (\d+))?(?: \((.*)\))?\r?$", re.M)
+EXITS_LINE = re.compile(r"^  exits:(.*)$", re.M)
+
+
+def parse_vms(out):
+    """{name: {state, mem, holds, code, why, exits{reason: n}}} from `vms`."""
+    vms = {}
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        m = VM_LINE.match(line)
+        if not m:
+            continue
+        exits = {}
+        if i + 1 < len(lines) and lines[i + 1].startswith("  exits:"):
+            exits = {k: int(v) for k, v in re.findall(r"([\w/-]+)=(\d+)", lines[i + 1])}
+        vms[m.group(1)] = {"state": m.group(2), "mem": int(m.group(3)), "holds": int(m.group(4)),
+                           "code": int(m.group(5)) if m.group(5) else None,
+                           "why": m.group(6) or "", "exits": exits}
+    return vms
+
+
+def wait_all_ended(m, names, timeout):
+    """Polls `vms` until every guest but the spinner has left 'running'."""
+    deadline = time.monotonic() + timeout
+    while True:
+        vms = parse_vms(m.command("vms", 60))
+        waiting = [n for n in names if GUESTS[n][1] != "runs" and
+                   vms.get(n, {}).get("state") in (None, "running", "defined")]
+        if not waiting or time.monotonic() > deadline:
+            return vms, waiting
+        time.sleep(2)
+
+
+def console_text(m, name, until, timeout=30):
+    """Attaches to a VM's console, waits for `until` (regex bytes), detaches;
+    returns what the console showed."""
+    m._write(f"console {name}\r".encode())
+    m.expect(rb"\[attached to " + re.escape(name.encode()) + rb"; Ctrl-\] detaches\]", timeout)
+    start = m.pos
+    found = True
+    try:
+        m.expect(until, timeout)
+    except BootError:
+        found = False
+    text = bytes(m.out[start:]).decode(errors="replace")
+    m._write(b"\x1d")
+    m.expect(rb"\[detached from " + re.escape(name.encode()) + rb"\]", timeout)
+    m.expect(re.escape(PROMPT), timeout)
+    return found, text
+
+
+def check_verdicts(c, m, names, vms):
+    for n in names:
+        want = GUESTS[n][1]
+        vm = vms.get(n)
+        if vm is None:
+            c.check(f"guest {n}: listed by vms", False, "not in vms output")
+            continue
+        if want == "pass":
+            found, text = console_text(m, n, rb"(PASS|FAIL) " + re.escape(n.encode()))
+            ok = vm["state"] == "stopped" and vm["code"] == 1 and f"PASS {n}" in text
+            c.check(f"guest {n}: passes (debug exit code 1, PASS on its console)", ok,
+                    f"state {vm['state']}, code {vm['code']}, why '{vm['why']}'\n"
+                    + text[-3000:])
+        elif want.startswith("crash:"):
+            ok = vm["state"] == "crashed" and want[6:] in vm["why"]
+            c.check(f"guest {n}: crashed with the reason '{want[6:]}'", ok,
+                    f"state {vm['state']}, why '{vm['why']}'")
+            found, text = console_text(m, n, rb"still running", 3)
+            c.check(f"guest {n}: stopped at the faulting instruction", not found, text[-800:])
+        else:
+            c.check(f"guest {n}: still running", vm["state"] == "running", str(vm))
+
+
+def check_isolation(c, m):
+    """The spinner keeps making progress after other VMs crashed."""
+    before = parse_vms(m.command("vms spin")).get("spin", {})
+    time.sleep(3)
+    after = parse_vms(m.command("vms spin")).get("spin", {})
+    b, a = before.get("exits", {}).get("io", 0), after.get("exits", {}).get("io", 0)
+    c.check("a second VM keeps running after others crashed", a > b > 0,
+            f"spin port exits {b} -> {a}")
+
+
+def free_kib(m):
+    out = m.command("mem")
+    found = re.search(r"free (\d+) KiB", out)
+    return int(found.group(1)) if found else -1
+
+
+def check_lifecycle(c, m):
+    out = m.command("destroy spin")
+    c.check("destroy refuses a running VM with a reason",
+            out.strip().startswith("error: ") and "running" in out and out.count("\n") == 1,
+            out)
+    out = m.command("pause spin")
+    st = parse_vms(m.command("vms spin")).get("spin", {})
+    c.check("pause: the VM is paused", "paused" in out and st.get("state") == "paused", out)
+    io1 = st.get("exits", {}).get("io", 0)
+    time.sleep(1)
+    io2 = parse_vms(m.command("vms spin")).get("spin", {}).get("exits", {}).get("io", 0)
+    c.check("a paused VM does not run", io1 == io2, f"{io1} -> {io2}")
+    out = m.command("resume spin")
+    c.check("resume: the VM runs again", "resumed" in out, out)
+    out = m.command("stop spin")
+    st = parse_vms(m.command("vms spin")).get("spin", {})
+    c.check("stop: the VM is stopped", st.get("state") == "stopped", out)
+    holds = st.get("holds", 0)
+    free0 = free_kib(m)
+    out = m.command("destroy spin")
+    free1 = free_kib(m)
+    c.check("destroy returns every byte the VM held", free1 - free0 == holds and holds > 16384,
+            f"free {free0} -> {free1} KiB, the VM held {holds} KiB; {out.strip()}")
+    out = m.command("vms spin")
+    c.check("a destroyed VM is gone", out.strip() == "error: no VM named 'spin' (see 'vms')", out)
+    out = m.command("start hello")
+    vms, waiting = wait_all_ended(m, ["hello"], 60)
+    c.check("a stopped VM starts again and passes again",
+            "started" in out and vms.get("hello", {}).get("code") == 1 and
+            vms["hello"]["state"] == "stopped", f"{out.strip()} / {vms.get('hello')}")
+    out = m.command("start nosuch")
+    c.check("bad VM name: one-line error", out.strip() == "error: no VM named 'nosuch' (see 'vms')",
+            out)
+
+
+def run_guest_suite(c, m, names=None):
+    names = names or list(GUESTS)
+    m.expect(re.escape(PROMPT), 120)
+    vms, waiting = wait_all_ended(m, names, FINISH_TIMEOUT)
+    c.check("every test guest ends", not waiting, f"still running: {waiting}")
+    check_verdicts(c, m, names, vms)
+    if "spin" in names:
+        check_isolation(c, m)
+        check_lifecycle(c, m)

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_asid
+test_asid_SRCS := kernel/vm/asid.c
