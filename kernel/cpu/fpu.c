@@ -96,17 +96,21 @@ void fpu_load(const void *area, uint64_t guest_xcr0)
 	xsetbv(guest_xcr0);
 }
 
-void fpu_save(void *area)
+uint64_t fpu_save(void *area)
 {
+	uint32_t lo, hi;
+
 	if (!host_xcr0) {
 		__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FXSAVE_SIZE])area));
-		return;
+		return 0;
 	}
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	xsetbv(host_xcr0);
 	__asm__ volatile("xsave64 %0"
 			 : "=m"(*(uint8_t(*)[FXSAVE_SIZE])area)
 			 : "a"((uint32_t)host_xcr0), "d"((uint32_t)(host_xcr0 >> 32))
 			 : "memory");
+	return ((uint64_t)hi << 32) | lo;
 }
 
 void fpu_set_xcr0(uint64_t xcr0)

@@ -27,8 +27,9 @@ uint64_t fpu_xcr0_host(void);
 void fpu_area_init(void *area);
 /* Loads a vCPU's state and its XCR0 on this CPU. */
 void fpu_load(const void *area, uint64_t guest_xcr0);
-/* Saves the loaded state (the vCPU leaves this CPU). */
-void fpu_save(void *area);
+/* Saves the loaded state (the vCPU leaves this CPU) and returns the XCR0
+ * that was live, which the caller keeps for the vCPU (0 without XSAVE). */
+uint64_t fpu_save(void *area);
 /* Sets XCR0 for the guest whose state is loaded (after XSETBV). */
 void fpu_set_xcr0(uint64_t xcr0);
 

@@ -713,7 +713,13 @@ static void load_guest_extended(struct vcpu *v)
 
 static void save_guest_extended(struct vcpu *v)
 {
-	fpu_save(v->fpu);
+	uint64_t xcr0 = fpu_save(v->fpu);
+
+	/* XSETBV exits on AMD and Intel hardware, but QEMU 7.2's TCG ignores
+	 * the intercept and lets the guest set XCR0 itself: keep what was
+	 * live, or the next slice would load a stale value. */
+	if (xcr0)
+		v->xcr0 = xcr0;
 	__asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3"
 			 : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]));
 }

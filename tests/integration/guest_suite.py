@@ -10,22 +10,25 @@ import time
 from keelboot import BootError, PROMPT
 
 GUEST_MEM = "16M"
-# name: (module string = the guest's command line, expected end)
+# name: (guest file, module string = the guest's command line, expected end)
 # "pass": stopped by the debug-exit device with code 1 ((0 << 1) | 1) and
 # "PASS name" on its console. "crash:TEXT": crashed, the reason names TEXT.
 # "runs": still running when the others have ended.
 GUESTS = {
-    "hello": ("hello", "pass"),
-    "cpuid": ("cpuid", "pass"),
-    "msr": ("msr", "pass"),
-    "pio": ("pio", "pass"),
-    "mmio": ("mmio", "pass"),
-    "unclaimed": ("unclaimed", "pass"),
-    "irq": ("irq", "pass"),
-    "exc": ("exc", "pass"),
-    "mmio_bad": ("mmio_bad", "crash:cannot decode the instruction: 01"),
-    "triple": ("triple", "crash:triple fault"),
-    "spin": ("spin", "runs"),
+    "hello": ("hello", "hello", "pass"),
+    "cpuid": ("cpuid", "cpuid", "pass"),
+    "msr": ("msr", "msr", "pass"),
+    "pio": ("pio", "pio", "pass"),
+    "mmio": ("mmio", "mmio", "pass"),
+    "unclaimed": ("unclaimed", "unclaimed", "pass"),
+    "irq": ("irq", "irq", "pass"),
+    "exc": ("exc", "exc", "pass"),
+    # two VMs with different register values sharing the CPUs
+    "fpu_a": ("fpu", "fpu_a", "pass"),
+    "fpu_b": ("fpu", "fpu_b", "pass"),
+    "mmio_bad": ("mmio_bad", "mmio_bad", "crash:cannot decode the instruction: 01"),
+    "triple": ("triple", "triple", "crash:triple fault"),
+    "spin": ("spin", "spin", "runs"),
 }
 FINISH_TIMEOUT = 240
 
@@ -41,9 +44,10 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None):
     shutil.copy(elf, os.path.join(root, "boot", "keel.elf"))
     decls, modules = [], []
     for n in names:
-        shutil.copy(os.path.join(guests_dir, n + ".elf"), os.path.join(root, "guests"))
+        path = GUESTS[n][0] + ".elf"
+        shutil.copy(os.path.join(guests_dir, path), os.path.join(root, "guests"))
         decls.append(f"vm={n},kernel={n},mem={GUEST_MEM}")
-        modules.append(f" module2 /guests/{n}.elf {GUESTS[n][0]}\n")
+        modules.append(f" module2 /guests/{path} {GUESTS[n][1]}\n")
     with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
                 "terminal_output serial\nset timeout=0\n"
@@ -81,7 +85,7 @@ def wait_all_ended(m, names, timeout):
     deadline = time.monotonic() + timeout
     while True:
         vms = parse_vms(m.command("vms", 60))
-        waiting = [n for n in names if GUESTS[n][1] != "runs" and
+        waiting = [n for n in names if GUESTS[n][2] != "runs" and
                    vms.get(n, {}).get("state") in (None, "running", "defined")]
         if not waiting or time.monotonic() > deadline:
             return vms, waiting
@@ -108,14 +112,15 @@ def console_text(m, name, until, timeout=30):
 
 def check_verdicts(c, m, names, vms):
     for n in names:
-        want = GUESTS[n][1]
+        want = GUESTS[n][2]
         vm = vms.get(n)
         if vm is None:
             c.check(f"guest {n}: listed by vms", False, "not in vms output")
             continue
         if want == "pass":
-            found, text = console_text(m, n, rb"(PASS|FAIL) " + re.escape(n.encode()))
-            ok = vm["state"] == "stopped" and vm["code"] == 1 and f"PASS {n}" in text
+            rt_name = GUESTS[n][0].encode()
+            found, text = console_text(m, n, rb"(PASS|FAIL) " + re.escape(rt_name))
+            ok = vm["state"] == "stopped" and vm["code"] == 1 and f"PASS {GUESTS[n][0]}" in text
             c.check(f"guest {n}: passes (debug exit code 1, PASS on its console)", ok,
                     f"state {vm['state']}, code {vm['code']}, why '{vm['why']}'\n"
                     + text[-3000:])
