@@ -14,6 +14,9 @@
 #define EFER_SVME (1ull << 12)
 #define CPUID_SKINIT (1u << 12) /* 0x80000001 ECX */
 #define UNKNOWN_HYPERCALL 0xDEADC0DEull
+#define ALIGNED_RAX 0x200000ull /* guest RAM, page-aligned */
+#define HC_ABI_VERSION 0	/* kernel/include/keel/hypercall.h */
+#define HC_ABI 1
 
 const char rt_name[] = "exc";
 
@@ -122,6 +125,20 @@ static void expect_access(const char *what, void (*fn)(void *), uint64_t addr, u
 			     : "r11", "memory");                                                   \
 	}
 SVM_PROBE(vmrun, "0x0f, 0x01, 0xd8")
+
+/* The same with a page-aligned rAX, which passes the CPU's own rAX check,
+ * so the intercept itself is what must turn them into #UD. */
+#define SVM_PROBE_ALIGNED(name, bytes)                                                             \
+	static void do_##name(void *site)                                                          \
+	{                                                                                          \
+		asm volatile(SITE_AT "1: .byte " bytes                                             \
+			     :                                                                     \
+			     : [site] "r"(site), "a"(ALIGNED_RAX), "c"(0)                          \
+			     : "r11", "memory");                                                   \
+	}
+SVM_PROBE_ALIGNED(vmrun_aligned, "0x0f, 0x01, 0xd8")
+SVM_PROBE_ALIGNED(vmload_aligned, "0x0f, 0x01, 0xda")
+SVM_PROBE_ALIGNED(vmsave_aligned, "0x0f, 0x01, 0xdb")
 SVM_PROBE(vmmcall, "0x0f, 0x01, 0xd9")
 SVM_PROBE(vmload, "0x0f, 0x01, 0xda")
 SVM_PROBE(vmsave, "0x0f, 0x01, 0xdb")
@@ -151,7 +168,29 @@ static void svm_instructions(void)
 		expect("STGI is #UD", do_stgi, VEC_UD, 0);
 		expect("SKINIT is #UD", do_skinit, VEC_UD, 0);
 	}
+	expect("VMRUN with a page-aligned rAX is #UD", do_vmrun_aligned, VEC_UD, 0);
+	expect("VMLOAD with a page-aligned rAX is #UD", do_vmload_aligned, VEC_UD, 0);
+	expect("VMSAVE with a page-aligned rAX is #UD", do_vmsave_aligned, VEC_UD, 0);
 	expect("VMMCALL with an unknown hypercall number is #UD", do_vmmcall, VEC_UD, 0);
+}
+
+static bool on_keel(void)
+{
+	struct cpuid_r r = cpuid(0x40000000, 0);
+
+	return !memcmp(&r.b, "Keel", 4) && !memcmp(&r.c, "Keel", 4) && !memcmp(&r.d, "Keel", 4);
+}
+
+static void hypercall_abi(void)
+{
+	uint64_t rax = HC_ABI_VERSION;
+
+	if (!on_keel()) {
+		note("not on Keel: hypercall ABI not probed");
+		return;
+	}
+	asm volatile("vmmcall" : "+a"(rax)::"memory");
+	check_eq(rax, HC_ABI, "hypercall ABI_VERSION returns the ABI version");
 }
 
 void guest_main(void)
@@ -171,4 +210,5 @@ void guest_main(void)
 	expect_access("write at the highest non-canonical address is #GP(0)", do_write,
 		      ~RT_NONCANONICAL, VEC_GP, 0);
 	svm_instructions();
+	hypercall_abi();
 }
