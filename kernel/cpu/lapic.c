@@ -1,5 +1,6 @@
 /* Local APIC access, xAPIC (MMIO) or x2APIC (MSRs) as the firmware left it. */
 #include "cpu/lapic.h"
+#include "cpu/cpu.h"
 #include "cpu/timer.h"
 #include "keel/x86.h"
 #include "mm/kmem.h"
@@ -54,6 +55,11 @@ static void lapic_write(uint32_t reg, uint32_t v)
 		mmio[reg / 4] = v;
 }
 
+static void spurious(struct regs *r)
+{
+	(void)r; /* SDM 11.9: a spurious interrupt takes no EOI */
+}
+
 void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -62,6 +68,7 @@ void lapic_init(void)
 		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_ENABLE);
 	x2apic = !!(base & APIC_BASE_X2APIC);
 	mmio = phys_to_virt(base & APIC_BASE_ADDR_MASK);
+	irq_register(SPURIOUS_VECTOR, spurious);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
 }
 

@@ -9,6 +9,7 @@
 #include "main/platform.h"
 #include "mm/kmem.h"
 #include "cpu/fpu.h"
+#include "drivers/pic/pic8259.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
 
@@ -149,6 +150,7 @@ void platform_init_cpus(void)
 	uint64_t lapic_hz;
 
 	timer_init();
+	pic_disable();
 	lapic_init();
 	percpu_setup(0, lapic_id());
 	fpu_init_cpu();

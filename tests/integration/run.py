@@ -29,6 +29,7 @@ SCENARIOS = {
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
     "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests"}),
+    "qemu-guests-1cpu": ("qemu", 1, 512, {"custom": "guests"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
 }
