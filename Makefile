@@ -73,6 +73,15 @@ unit: $(UNIT_BINS)
 integration: iso guests
 	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso
 
+# Exit-cost figures under QEMU icount (not part of check; see README, Benchmarks).
+.PHONY: bench bench-profile
+bench: iso guests
+	@$(PYTHON) tests/bench/run_bench.py --iso $(BUILD)/keel.iso --guests $(BUILD)/guests \
+		--out $(BUILD)/bench
+bench-profile: iso guests
+	@$(PYTHON) tests/bench/profile_exits.py --iso $(BUILD)/keel.iso --guests $(BUILD)/guests \
+		--out $(BUILD)/bench
+
 check: deps
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory iso

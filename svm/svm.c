@@ -253,6 +253,7 @@ static status_t svm_vcpu_create(struct vcpu *v, const struct vcpu_sregs *s)
 	if (st != ST_OK)
 		return st;
 	v->hw = phys_to_virt(pa);
+	v->hw_pa = pa;
 	set_intercepts(v->hw);
 	vmcb_of(v)->n_cr3 = gram_root(&v->vm->ram);
 	svm_set_sregs(v, s);
@@ -473,12 +474,15 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	struct vmcb *c = vmcb_of(v);
 	unsigned cpu = this_cpu();
 
-	c->tlb_control = asid_assign(&cpus[cpu].asid, (int)cpu, &v->asid) ? TLB_CONTROL_FLUSH_ALL
-									  : TLB_CONTROL_NONE;
-	c->asid = v->asid.asid;
+	c->tlb_control = TLB_CONTROL_NONE;
+	if (!asid_current(&cpus[cpu].asid, (int)cpu, &v->asid)) {
+		if (asid_assign(&cpus[cpu].asid, (int)cpu, &v->asid))
+			c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+		c->asid = v->asid.asid;
+	}
 	load_regs(v, c);
 	load_events(v, c);
-	svm_enter(kernel_virt_to_phys(c), v->regs.gpr, cpus[cpu].host_save_pa);
+	svm_enter(v->hw_pa, v->regs.gpr, cpus[cpu].host_save_pa);
 	save_regs(v, c);
 	decode_exit(v, c, e);
 }

@@ -34,4 +34,11 @@ void asid_cpu_init(struct asid_cpu *c, uint32_t first, uint32_t max);
  * every tag on this CPU must be flushed first. */
 bool asid_assign(struct asid_cpu *c, int cpu, struct asid_vcpu *v);
 
+/* The check asid_assign starts with, for the entry path: v's tag is still
+ * good on this cpu. */
+static inline bool asid_current(const struct asid_cpu *c, int cpu, const struct asid_vcpu *v)
+{
+	return v->cpu == cpu && v->gen == c->gen;
+}
+
 #endif

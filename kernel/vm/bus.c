@@ -117,12 +117,23 @@ status_t bus_unregister(struct bus *b, uint64_t base)
 
 /* The range that holds all of [addr, addr+size), or NULL (see bus.h for why
  * a straddling access is not split or handed to a device). */
-static const struct bus_range *claim(const struct bus *b, uint64_t addr, uint8_t size)
+static bool holds(const struct bus_range *r, uint64_t addr, uint8_t size)
 {
-	const struct bus_range *r = bus_find(b, addr);
+	return addr >= r->base && addr - r->base < r->len && size <= r->len - (addr - r->base);
+}
 
-	if (!r || size > r->len - (addr - r->base))
+/* Guests hit one device many times in a row (a UART's data register, a
+ * polled status bit): the range that answered last is tried first. */
+static const struct bus_range *claim(struct bus *b, uint64_t addr, uint8_t size)
+{
+	const struct bus_range *r;
+
+	if (b->last < b->n && holds(&b->ranges[b->last], addr, size))
+		return &b->ranges[b->last];
+	r = bus_find(b, addr);
+	if (!r || !holds(r, addr, size))
 		return NULL;
+	b->last = (unsigned)(r - b->ranges);
 	return r;
 }
 

@@ -38,6 +38,7 @@ struct bus {
 	uint64_t limit;				  /* addresses must stay below this */
 	struct bus_range ranges[BUS_MAX_DEVICES]; /* sorted by base, disjoint */
 	unsigned n;
+	unsigned last; /* index of the range that answered last (a hint) */
 	uint64_t unclaimed_reads, unclaimed_writes;
 };
 

@@ -28,6 +28,7 @@
 #define MSR_TSC_AUX 0xC0000103u
 #define CPUID_XSAVE_LEAF 0xDu
 #define BYTES_SHOWN 15
+#define GW_PAGE_SIZE 4096ull
 #define CPUID_EXT_EDX_RDTSCP (1u << 27)
 
 typedef void (*exit_handler)(struct vcpu *v, struct vm_exit *e);
@@ -111,6 +112,11 @@ static bool gmem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return gram_read(ctx, gpa, buf, len);
 }
 
+static const void *gmem_map(void *ctx, uint64_t gpa, size_t len)
+{
+	return gram_ptr(ctx, gpa, len);
+}
+
 static void walk_regs(const struct vcpu *v, struct gwalk_regs *r)
 {
 	r->cr0 = v->ctl.cr0;
@@ -125,11 +131,30 @@ static void crash(struct vcpu *v, const char *what, const char *detail)
 		     detail);
 }
 
+/* The same instruction exiting again (a polling loop, a benchmark): the
+ * memo of its page still holds and all 15 bytes lie in that page. */
+static bool fetch_fast(struct vcpu *v, const struct gwalk_regs *r, uint64_t la, uint8_t *buf,
+		       size_t *got)
+{
+	uint64_t gpa;
+	const void *p;
+
+	if ((la & (GW_PAGE_SIZE - 1)) > GW_PAGE_SIZE - INSN_MAX_LEN ||
+	    !gwalk_memo_lookup(&v->fetch_memo, r, la, GW_FETCH, v->ctl.cpl == 3, &gpa))
+		return false;
+	p = gram_ptr(&v->vm->ram, gpa, INSN_MAX_LEN);
+	if (!p)
+		return false;
+	memcpy(buf, p, INSN_MAX_LEN);
+	*got = INSN_MAX_LEN;
+	return true;
+}
+
 /* Fetches up to 15 bytes at CS:RIP. On a fault it raises #PF (or stops the
  * VM when the guest's tables leave its RAM) and returns false. */
 static bool fetch(struct vcpu *v, uint8_t *buf, size_t *got)
 {
-	struct gmem m = {&v->vm->ram, gmem_read};
+	struct gmem m = {&v->vm->ram, gmem_read, gmem_map};
 	struct gwalk_regs r;
 	struct gwalk_fault f;
 	uint64_t la = v->ctl.cs_base + v->regs.rip;
@@ -138,7 +163,10 @@ static bool fetch(struct vcpu *v, uint8_t *buf, size_t *got)
 	if (v->ctl.mode != INSN_MODE_64)
 		la &= 0xFFFFFFFFull;
 	walk_regs(v, &r);
-	st = gwalk_fetch(&m, &r, la, v->ctl.cpl == 3, buf, INSN_MAX_LEN, got, &f);
+	if (fetch_fast(v, &r, la, buf, got))
+		return true;
+	st = gwalk_fetch_memo(&m, &r, la, v->ctl.cpl == 3, buf, INSN_MAX_LEN, got, &f,
+			      &v->fetch_memo);
 	if (st == ST_OK)
 		return true;
 	if (st == ST_ENOENT)
@@ -351,13 +379,14 @@ static status_t env_translate(void *ctx, uint64_t la, bool write, uint64_t *gpa,
 			      struct emu_fault *fault)
 {
 	struct vcpu *v = ctx;
-	struct gmem m = {&v->vm->ram, gmem_read};
+	struct gmem m = {&v->vm->ram, gmem_read, gmem_map};
 	struct gwalk_regs r;
 	struct gwalk_fault f;
 	status_t st;
 
 	walk_regs(v, &r);
-	st = gwalk_translate(&m, &r, la, write ? GW_WRITE : GW_READ, v->ctl.cpl == 3, gpa, &f);
+	st = gwalk_translate_memo(&m, &r, la, write ? GW_WRITE : GW_READ, v->ctl.cpl == 3, gpa, &f,
+				  &v->data_memo);
 	if (st == ST_ENOENT)
 		*fault = (struct emu_fault){VEC_PF, true, f.error_code, f.gva};
 	else if (st == ST_EINVAL)
@@ -416,11 +445,12 @@ static status_t env_pio_write(void *ctx, uint16_t port, uint8_t size, uint64_t v
 	return locked_bus(v, &v->vm->pio, true, port, size, &val);
 }
 
-static void fill_env(struct vcpu *v, struct emu_env *env)
+/* Segment bases matter only to string instructions (the others use the
+ * faulting guest-physical address), so only they pay for reading them. */
+static void fill_env(struct vcpu *v, struct emu_env *env, bool segments)
 {
 	struct vcpu_sregs s;
 
-	virt_ops()->get_sregs(v, &s);
 	*env = (struct emu_env){
 	    .ctx = v,
 	    .mode = v->ctl.mode,
@@ -433,6 +463,9 @@ static void fill_env(struct vcpu *v, struct emu_env *env)
 	    .pio_read = env_pio_read,
 	    .pio_write = env_pio_write,
 	};
+	if (!segments)
+		return;
+	virt_ops()->get_sregs(v, &s);
 	for (int i = 0; i < SEG_COUNT; i++)
 		env->seg_base[i] = s.seg[i].base; /* enum seg and enum vseg agree on 0-5 */
 }
@@ -450,6 +483,32 @@ static void emu_outcome(struct vcpu *v, enum emu_result res, const struct emu_fa
 		v->ctl.intr_shadow = false;
 }
 
+/* The last decode: decoding is a function of the instruction's bytes and
+ * the mode alone, so when the same bytes come back (a driver polling one
+ * register) the answer is reused. */
+static bool decode_memo_hit(const struct vcpu *v, const uint8_t *buf, size_t got, struct insn *in)
+{
+	const struct decode_memo *d = &v->decode_memo;
+
+	if (!d->valid || d->mode != v->ctl.mode || got < d->in.len)
+		return false;
+	for (unsigned i = 0; i < d->in.len; i++)
+		if (buf[i] != d->bytes[i])
+			return false;
+	*in = d->in;
+	return true;
+}
+
+static void decode_memo_keep(struct vcpu *v, const uint8_t *buf, const struct insn *in)
+{
+	struct decode_memo *d = &v->decode_memo;
+
+	d->valid = true;
+	d->mode = v->ctl.mode;
+	d->in = *in;
+	memcpy(d->bytes, buf, in->len);
+}
+
 /* Fetches and decodes the instruction at RIP; crashes the VM with the
  * bytes when Keel cannot decode it. */
 static bool decode_at_rip(struct vcpu *v, struct insn *in)
@@ -460,8 +519,12 @@ static bool decode_at_rip(struct vcpu *v, struct insn *in)
 
 	if (!fetch(v, buf, &got))
 		return false;
-	if (insn_decode(buf, got, v->ctl.mode, in) == ST_OK)
+	if (decode_memo_hit(v, buf, got, in))
 		return true;
+	if (insn_decode(buf, got, v->ctl.mode, in) == ST_OK) {
+		decode_memo_keep(v, buf, in);
+		return true;
+	}
 	format_bytes(bytes, sizeof(bytes), buf, got);
 	crash(v, "cannot decode the instruction:", bytes);
 	return false;
@@ -481,7 +544,7 @@ static void on_string_io(struct vcpu *v, struct vm_exit *e)
 		crash(v, "string I/O exit on another instruction: ", insn_op_name(in.op));
 		return;
 	}
-	fill_env(v, &env);
+	fill_env(v, &env, true);
 	res = emu_pio_string(&in, e->io.port, &v->regs, &env, &f, why, sizeof(why));
 	emu_outcome(v, res, &f, why);
 }
@@ -529,7 +592,7 @@ static void on_mmio(struct vcpu *v, struct vm_exit *e)
 	}
 	if (!decode_at_rip(v, &in))
 		return;
-	fill_env(v, &env);
+	fill_env(v, &env, in.op == INSN_STOS || in.op == INSN_MOVS);
 	res = emu_mmio(&in, e->mmio.gpa, &v->regs, &env, &f, detail, sizeof(detail));
 	emu_outcome(v, res, &f, detail);
 }

@@ -52,6 +52,7 @@ struct walk {
 	bool user;
 	/* Rights accumulated over all levels: AND of RW and US, OR of XD. */
 	bool rw, us, xd;
+	struct gwalk_memo *rec; /* records the entries read, or NULL */
 };
 
 static bool nxe(const struct gwalk_regs *r)
@@ -228,6 +229,31 @@ static bool rights_allow(const struct walk *w)
 	return true;
 }
 
+static uint64_t load_entry(const void *p, size_t size)
+{
+	if (size == 4)
+		return *(const volatile uint32_t *)p;
+	return *(const volatile uint64_t *)p;
+}
+
+/* Reads the entry through a host pointer and records it for the memo;
+ * false when there is no pointer for it (the walk then reads normally and
+ * the result is not memoized). */
+static bool read_recorded(const struct walk *w, uint64_t gpa, size_t size, uint64_t *e)
+{
+	struct gwalk_memo *rec = w->rec;
+	const void *p = w->m->map ? w->m->map(w->m->ctx, gpa, size) : NULL;
+
+	if (!p || rec->n >= GW_MEMO_ENTRIES) {
+		rec->n = GW_MEMO_ENTRIES + 1; /* spoiled */
+		return false;
+	}
+	*e = load_entry(p, size);
+	rec->entry[rec->n] = p;
+	rec->value[rec->n++] = *e;
+	return true;
+}
+
 static status_t read_entry(const struct walk *w, uint64_t table, int level, uint64_t *e,
 			   struct gwalk_fault *fault)
 {
@@ -236,6 +262,8 @@ static status_t read_entry(const struct walk *w, uint64_t table, int level, uint
 	uint32_t e32 = 0;
 	bool ok;
 
+	if (w->rec && read_recorded(w, gpa, size, e))
+		return ST_OK;
 	if (size == 4) {
 		ok = w->m->read(w->m->ctx, gpa, &e32, sizeof(e32));
 		*e = e32;
@@ -303,8 +331,46 @@ static uint64_t linear(enum gw_mode mode, uint64_t va)
 	return mode == MODE_LONG ? va : va & ADDR_32_MASK;
 }
 
-status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint64_t gva,
-			 enum gwalk_access acc, bool user, uint64_t *gpa, struct gwalk_fault *fault)
+static bool same_regs(const struct gwalk_regs *a, const struct gwalk_regs *b)
+{
+	return a->cr0 == b->cr0 && a->cr3 == b->cr3 && a->cr4 == b->cr4 && a->efer == b->efer;
+}
+
+static bool memo_hit(const struct gwalk_memo *memo, const struct gwalk_regs *r, uint64_t va,
+		     enum gwalk_access acc, bool user)
+{
+	if (!memo->valid || memo->va_page != va >> PAGE_SHIFT || memo->acc != acc ||
+	    memo->user != user || !same_regs(&memo->r, r))
+		return false;
+	for (unsigned i = 0; i < memo->n; i++)
+		if (load_entry(memo->entry[i], memo->entry_size) != memo->value[i])
+			return false;
+	return true;
+}
+
+bool gwalk_memo_lookup(const struct gwalk_memo *memo, const struct gwalk_regs *r, uint64_t gva,
+		       enum gwalk_access acc, bool user, uint64_t *gpa)
+{
+	if (!memo_hit(memo, r, gva, acc, user))
+		return false;
+	*gpa = memo->gpa_page | (gva & (PAGE_SIZE - 1));
+	return true;
+}
+
+static void memo_keep(struct gwalk_memo *memo, const struct walk *w, uint64_t gpa)
+{
+	memo->valid = memo->n <= GW_MEMO_ENTRIES;
+	memo->r = *w->r;
+	memo->va_page = w->va >> PAGE_SHIFT;
+	memo->acc = w->acc;
+	memo->user = w->user;
+	memo->entry_size = (uint8_t)entry_size(w->mode);
+	memo->gpa_page = gpa & ~(PAGE_SIZE - 1);
+}
+
+status_t gwalk_translate_memo(const struct gmem *m, const struct gwalk_regs *r, uint64_t gva,
+			      enum gwalk_access acc, bool user, uint64_t *gpa,
+			      struct gwalk_fault *fault, struct gwalk_memo *memo)
 {
 	struct walk w = {.m = m, .r = r, .acc = acc, .user = user, .rw = true, .us = true};
 	status_t st = paging_mode(r, &w.mode);
@@ -321,7 +387,23 @@ status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint6
 		*gpa = w.va;
 		return ST_OK;
 	}
-	return walk_tables(&w, gpa, fault);
+	if (memo && gwalk_memo_lookup(memo, r, w.va, acc, user, gpa))
+		return ST_OK;
+	if (memo) {
+		memo->valid = false;
+		memo->n = 0;
+		w.rec = memo;
+	}
+	st = walk_tables(&w, gpa, fault);
+	if (memo && st == ST_OK)
+		memo_keep(memo, &w, *gpa);
+	return st;
+}
+
+status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint64_t gva,
+			 enum gwalk_access acc, bool user, uint64_t *gpa, struct gwalk_fault *fault)
+{
+	return gwalk_translate_memo(m, r, gva, acc, user, gpa, fault, NULL);
 }
 
 /* Reads the longest readable prefix of [gpa, gpa+len) into buf: the last
@@ -340,12 +422,13 @@ static size_t read_prefix(const struct gmem *m, uint64_t gpa, uint8_t *buf, size
 /* Fetches the bytes of one page: translate, then read. Returns how many bytes
  * landed in buf; on 0, st and fault say why. */
 static size_t fetch_chunk(const struct gmem *m, const struct gwalk_regs *r, uint64_t va, bool user,
-			  uint8_t *buf, size_t len, status_t *st, struct gwalk_fault *fault)
+			  uint8_t *buf, size_t len, status_t *st, struct gwalk_fault *fault,
+			  struct gwalk_memo *memo)
 {
 	uint64_t gpa;
 	size_t n;
 
-	*st = gwalk_translate(m, r, va, GW_FETCH, user, &gpa, fault);
+	*st = gwalk_translate_memo(m, r, va, GW_FETCH, user, &gpa, fault, memo);
 	if (*st != ST_OK)
 		return 0;
 	n = read_prefix(m, gpa, buf, len);
@@ -361,6 +444,13 @@ static size_t fetch_chunk(const struct gmem *m, const struct gwalk_regs *r, uint
 status_t gwalk_fetch(const struct gmem *m, const struct gwalk_regs *r, uint64_t rip_linear,
 		     bool user, uint8_t *buf, size_t want, size_t *got, struct gwalk_fault *fault)
 {
+	return gwalk_fetch_memo(m, r, rip_linear, user, buf, want, got, fault, NULL);
+}
+
+status_t gwalk_fetch_memo(const struct gmem *m, const struct gwalk_regs *r, uint64_t rip_linear,
+			  bool user, uint8_t *buf, size_t want, size_t *got,
+			  struct gwalk_fault *fault, struct gwalk_memo *memo)
+{
 	status_t st = ST_OK;
 
 	*got = 0;
@@ -371,7 +461,7 @@ status_t gwalk_fetch(const struct gmem *m, const struct gwalk_regs *r, uint64_t 
 		uint64_t va = rip_linear + *got;
 		size_t page_left = PAGE_SIZE - (va & (PAGE_SIZE - 1));
 		size_t len = want - *got < page_left ? want - *got : page_left;
-		size_t n = fetch_chunk(m, r, va, user, buf + *got, len, &st, fault);
+		size_t n = fetch_chunk(m, r, va, user, buf + *got, len, &st, fault, memo);
 
 		*got += n;
 		if (st != ST_OK)

@@ -40,10 +40,14 @@
 #define GW_PF_RSVD (1u << 3) /* a reserved bit was set in a paging entry */
 #define GW_PF_ID (1u << 4)   /* access was an instruction fetch (when NX/SMEP on) */
 
-/* Reads guest-physical [gpa, gpa+len); false if any of it is not guest RAM. */
+/* Reads guest-physical [gpa, gpa+len); false if any of it is not guest RAM.
+ * map (optional, may be NULL) returns a host pointer to [gpa, gpa+len) when
+ * that range is guest RAM, contiguous on the host and stays where it is for
+ * the memo's lifetime (so a memo can re-read an entry in one load). */
 struct gmem {
 	void *ctx;
 	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	const void *(*map)(void *ctx, uint64_t gpa, size_t len);
 };
 
 struct gwalk_regs {
@@ -69,6 +73,40 @@ status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint6
 			 enum gwalk_access acc, bool user, uint64_t *gpa,
 			 struct gwalk_fault *fault) MUST_CHECK;
 
+/* A memo of one translation, so an exit that keeps coming from the same
+ * instruction (or touching the same page) does not walk four levels each
+ * time. It records the control registers, the linear page, the kind of
+ * access, and a host pointer to every paging entry the walk read with the
+ * value it read. It is used only when all of those still match: the walk is
+ * a function of exactly those inputs, so a hit gives the walk's answer, and
+ * a guest that edits any entry on the path (or loads CR3) misses. Only
+ * successful walks through paging are memoized, and only with gmem->map.
+ * Zero it to start empty. */
+#define GW_MEMO_ENTRIES 4
+
+struct gwalk_memo {
+	bool valid;
+	struct gwalk_regs r;
+	uint64_t va_page; /* linear address >> 12 */
+	enum gwalk_access acc;
+	bool user;
+	uint8_t n, entry_size;
+	const void *entry[GW_MEMO_ENTRIES];
+	uint64_t value[GW_MEMO_ENTRIES];
+	uint64_t gpa_page; /* guest-physical address of that 4 KiB linear page */
+};
+
+/* The memo's answer for gva, if it still holds (see above); no walk, no
+ * fault. gva must be what gwalk_translate would use: 32-bit outside long
+ * mode. False means "walk". */
+bool gwalk_memo_lookup(const struct gwalk_memo *memo, const struct gwalk_regs *r, uint64_t gva,
+		       enum gwalk_access acc, bool user, uint64_t *gpa);
+
+/* gwalk_translate with a memo (NULL: none). */
+status_t gwalk_translate_memo(const struct gmem *m, const struct gwalk_regs *r, uint64_t gva,
+			      enum gwalk_access acc, bool user, uint64_t *gpa,
+			      struct gwalk_fault *fault, struct gwalk_memo *memo) MUST_CHECK;
+
 /* Fetches up to want (1..GW_FETCH_MAX) instruction bytes at rip_linear into
  * buf, translating each page separately. If a later page cannot be fetched,
  * returns ST_OK with *got < want and *fault describing why (so the caller can
@@ -78,5 +116,10 @@ status_t gwalk_translate(const struct gmem *m, const struct gwalk_regs *r, uint6
 status_t gwalk_fetch(const struct gmem *m, const struct gwalk_regs *r, uint64_t rip_linear,
 		     bool user, uint8_t *buf, size_t want, size_t *got,
 		     struct gwalk_fault *fault) MUST_CHECK;
+
+/* gwalk_fetch with a memo (NULL: none) used for every page it translates. */
+status_t gwalk_fetch_memo(const struct gmem *m, const struct gwalk_regs *r, uint64_t rip_linear,
+			  bool user, uint8_t *buf, size_t want, size_t *got,
+			  struct gwalk_fault *fault, struct gwalk_memo *memo) MUST_CHECK;
 
 #endif

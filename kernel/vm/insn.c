@@ -745,6 +745,22 @@ static status_t match_opcode(struct cursor *c, const struct prefixes *p, enum in
 	return ST_OK;
 }
 
+/* The common case, checked first because it is on every exit without NRIP
+ * save: the opcode bytes with nothing in front (no byte of any opcode in
+ * exit_opcodes is a prefix, so this never misreads a prefixed form). */
+static bool unprefixed(const uint8_t *bytes, size_t avail, enum insn_exit_kind kind, uint8_t *len)
+{
+	const struct exit_opcode *want = &exit_opcodes[kind];
+
+	if (want->n == 0 || kind == INSN_EXIT_PAUSE || avail < want->n)
+		return false;
+	for (unsigned i = 0; i < want->n; i++)
+		if (bytes[i] != want->b[i])
+			return false;
+	*len = want->n;
+	return true;
+}
+
 status_t insn_exit_length(const uint8_t *bytes, size_t avail, enum insn_mode mode,
 			  enum insn_exit_kind kind, uint8_t *len)
 {
@@ -755,6 +771,8 @@ status_t insn_exit_length(const uint8_t *bytes, size_t avail, enum insn_mode mod
 
 	if ((unsigned)kind >= INSN_EXIT_KIND_COUNT)
 		return ST_EINVAL;
+	if (unprefixed(bytes, avail, kind, len))
+		return ST_OK;
 	memset(&p, 0, sizeof(p));
 	/* The same prefix rules as insn_decode, including the 15-byte limit. */
 	st = parse_prefixes(&c, mode, &p, &opc);

@@ -227,6 +227,9 @@ static void vcpu_reset_soft(struct vcpu *v)
 	v->xcr0 = FPU_XCR0_X87;
 	fpu_area_init(v->fpu);
 	memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
+	memset(&v->fetch_memo, 0, sizeof(v->fetch_memo));
+	memset(&v->data_memo, 0, sizeof(v->data_memo));
+	memset(&v->decode_memo, 0, sizeof(v->decode_memo));
 	memset(&v->ctl, 0, sizeof(v->ctl));
 }
 

@@ -22,6 +22,7 @@
 #include "vm/asid.h"
 #include "vm/bus.h"
 #include "vm/guest_ram.h"
+#include "vm/gwalk.h"
 #include "vm/msr_policy.h"
 #include "vm/vcpu_regs.h"
 #include "vm/virt.h"
@@ -46,6 +47,13 @@ struct cpuid_cache_entry {
 	uint32_t r[4];
 };
 
+struct decode_memo {
+	bool valid;
+	enum insn_mode mode;
+	uint8_t bytes[INSN_MAX_LEN];
+	struct insn in;
+};
+
 enum vcpu_wait {
 	VCPU_READY,	/* can run */
 	VCPU_HALTED,	/* in HLT: runs again when an interrupt is pending */
@@ -57,7 +65,8 @@ struct vcpu {
 	unsigned id;
 	struct vcpu_regs regs;
 	struct vcpu_ctl ctl;
-	void *hw; /* backend state */
+	void *hw;	/* backend state */
+	uint64_t hw_pa; /* its physical address, when the backend needs one */
 
 	enum vcpu_wait wait;
 	int cpu;			/* host CPU running it, -1 when none (vm_list_lock) */
@@ -73,6 +82,8 @@ struct vcpu {
 	uint64_t dr[4]; /* DR0-DR3: neither VMRUN nor VM entry switches them */
 	struct asid_vcpu asid;
 	struct cpuid_cache_entry cpuid_cache[VCPU_CPUID_CACHE];
+	struct gwalk_memo fetch_memo, data_memo; /* last instruction and data walks */
+	struct decode_memo decode_memo;
 
 	uint64_t exits[VMEXIT_REASON_COUNT];
 };

@@ -9,7 +9,7 @@ BUILD ?= build
 GUEST_CC ?= gcc
 GUEST_OBJCOPY ?= objcopy
 
-GUESTS := hello cpuid msr pio mmio mmio_bad unclaimed irq exc triple spin
+GUESTS := hello cpuid msr pio mmio mmio_bad unclaimed irq exc triple spin fpu bench
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
@@ -23,6 +23,7 @@ GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-p
 GUEST_LIB_OBJS := $(GUEST_OUT)/lib/entry.o $(GUEST_OUT)/lib/isr.o $(GUEST_OUT)/lib/rt.o \
 	$(GUEST_OUT)/lib/print.o
 GUEST_EXTRA_mmio := $(GUEST_OUT)/mmio32.o
+GUEST_EXTRA_fpu := $(GUEST_OUT)/fpu_regs.o
 
 .PHONY: guests
 guests: $(GUESTS:%=$(GUEST_OUT)/%.elf)

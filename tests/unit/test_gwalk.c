@@ -49,7 +49,19 @@ static bool fake_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-static const struct gmem gm = {NULL, fake_read};
+static unsigned nmaps;
+
+static const void *fake_map(void *ctx, uint64_t gpa, size_t len)
+{
+	(void)ctx;
+	nmaps++;
+	if (gpa >= ram_limit || len > ram_limit - gpa)
+		return NULL;
+	return ram + gpa;
+}
+
+static const struct gmem gm = {NULL, fake_read, NULL};
+static const struct gmem gm_map = {NULL, fake_read, fake_map};
 static struct gwalk_fault flt;
 static uint64_t gpa;
 
@@ -59,6 +71,7 @@ static int setup(void **state)
 	ram = calloc(1, RAM_SIZE);
 	ram_limit = RAM_SIZE;
 	nreads = 0;
+	nmaps = 0;
 	memset(&flt, 0xA5, sizeof(flt)); /* the walker must clear it */
 	gpa = 0;
 	return ram ? 0 : -1;
@@ -585,10 +598,139 @@ static void test_fetch_bad_want(void **state)
 	assert_int_equal(nreads, 0);
 }
 
+/* ---- the memo ---- */
+
+static status_t trm(const struct gwalk_regs *r, uint64_t va, enum gwalk_access acc, bool user,
+		    struct gwalk_memo *memo)
+{
+	return gwalk_translate_memo(&gm_map, r, va, acc, user, &gpa, &flt, memo);
+}
+
+static void test_memo_hit_reads_nothing_new(void **state)
+{
+	struct gwalk_regs r = long_regs();
+	struct gwalk_memo memo = {0};
+	(void)state;
+	build_long();
+	assert_int_equal(trm(&r, L_VA + 0x10, GW_READ, false, &memo), ST_OK);
+	assert_true(memo.valid);
+	assert_int_equal(memo.n, 4);
+	assert_int_equal(nmaps, 4);
+	assert_int_equal(nreads, 0);
+	nmaps = 0;
+	assert_int_equal(trm(&r, L_VA + 0xabc, GW_READ, false, &memo), ST_OK);
+	assert_int_equal(gpa, L_PAGE + 0xabc);
+	assert_int_equal(nmaps, 0); /* the recorded entries were re-read in place */
+	assert_int_equal(nreads, 0);
+}
+
+static void test_memo_misses_when_an_entry_changes(void **state)
+{
+	struct gwalk_regs r = long_regs();
+	struct gwalk_memo memo = {0};
+	(void)state;
+	build_long();
+	assert_int_equal(trm(&r, L_VA, GW_READ, false, &memo), ST_OK);
+	w64(L_PT + 4 * 8, L_PAGE2 | ALL); /* the guest remaps the page */
+	assert_int_equal(trm(&r, L_VA + 8, GW_READ, false, &memo), ST_OK);
+	assert_int_equal(gpa, L_PAGE2 + 8);
+	w64(L_PD + 3 * 8, L_PT | P); /* a higher level loses RW: a write must fault */
+	expect_pf(trm(&r, L_VA, GW_WRITE, true, &memo), L_VA, GW_PF_P | GW_PF_W | GW_PF_U);
+	assert_false(memo.valid); /* faults are not memoized */
+	w64(L_PD + 3 * 8, L_PT | ALL);
+	w64(L_PML4 + 1 * 8, 0); /* the top level goes away */
+	expect_pf(trm(&r, L_VA, GW_READ, false, &memo), L_VA, 0);
+}
+
+static void test_memo_keyed_by_regs_page_and_access(void **state)
+{
+	struct gwalk_regs r = long_regs(), other = long_regs();
+	struct gwalk_memo memo = {0};
+	(void)state;
+	build_long();
+	assert_int_equal(trm(&r, L_VA, GW_READ, false, &memo), ST_OK);
+	/* another page of the same table: a new walk, not the memo's page */
+	assert_int_equal(trm(&r, L_VA + KIB4, GW_READ, false, &memo), ST_OK);
+	assert_int_equal(gpa, L_PAGE2);
+	/* a new CR3 with nothing mapped must not hit the old memo */
+	other.cr3 = L_PAGE;
+	expect_pf(trm(&other, L_VA + KIB4, GW_READ, false, &memo), L_VA + KIB4, 0);
+	/* user vs supervisor and fetch vs read are separate answers */
+	w64(L_PT + 5 * 8, L_PAGE2 | P | RW | XD);
+	assert_int_equal(trm(&r, L_VA + KIB4, GW_READ, false, &memo), ST_OK);
+	expect_pf(trm(&r, L_VA + KIB4, GW_READ, true, &memo), L_VA + KIB4, GW_PF_P | GW_PF_U);
+	expect_pf(trm(&r, L_VA + KIB4, GW_FETCH, false, &memo), L_VA + KIB4, GW_PF_P | GW_PF_ID);
+}
+
+static void test_memo_32bit_entries(void **state)
+{
+	struct gwalk_regs r = regs_32();
+	struct gwalk_memo memo = {0};
+	uint64_t first;
+	(void)state;
+	w32(0x1000 + 1 * 4, 0x2000 | (uint32_t)ALL); /* PDE for VA 0x400000 */
+	w32(0x2000 + 2 * 4, 0x5000 | (uint32_t)ALL); /* PTE for VA 0x402000 */
+	r.cr3 = 0x1000;
+	assert_int_equal(trm(&r, 0x402010, GW_READ, false, &memo), ST_OK);
+	first = gpa;
+	assert_int_equal(first, 0x5010);
+	assert_int_equal(memo.entry_size, 4);
+	/* the byte next to the 4-byte PTE changes: not part of the entry */
+	ram[0x2000 + 3 * 4] = 0x77;
+	nmaps = 0;
+	assert_int_equal(trm(&r, 0x402020, GW_READ, false, &memo), ST_OK);
+	assert_int_equal(nmaps, 0);
+	w32(0x2000 + 2 * 4, 0x6000 | (uint32_t)ALL);
+	assert_int_equal(trm(&r, 0x402020, GW_READ, false, &memo), ST_OK);
+	assert_int_equal(gpa, 0x6020);
+}
+
+static void test_memo_needs_map(void **state)
+{
+	struct gwalk_regs r = long_regs();
+	struct gwalk_memo memo = {0};
+	(void)state;
+	build_long();
+	assert_int_equal(gwalk_translate_memo(&gm, &r, L_VA, GW_READ, false, &gpa, &flt, &memo),
+			 ST_OK);
+	assert_false(memo.valid);
+	assert_int_equal(gpa, L_PAGE);
+}
+
+static void test_fetch_memo(void **state)
+{
+	struct gwalk_regs r = long_regs();
+	struct gwalk_memo memo = {0};
+	(void)state;
+	build_long();
+	fill(L_PAGE + 0x100, 0x40, GW_FETCH_MAX);
+	assert_int_equal(gwalk_fetch_memo(&gm_map, &r, L_VA + 0x100, false, buf, GW_FETCH_MAX, &got,
+					  &flt, &memo),
+			 ST_OK);
+	assert_int_equal(got, GW_FETCH_MAX);
+	assert_int_equal(buf[0], 0x40);
+	assert_true(memo.valid);
+	assert_int_equal(memo.acc, GW_FETCH);
+	fill(L_PAGE2 + 0x100, 0x80, GW_FETCH_MAX);
+	w64(L_PT + 4 * 8, L_PAGE2 | ALL); /* self-modifying mapping: new bytes */
+	assert_int_equal(gwalk_fetch_memo(&gm_map, &r, L_VA + 0x100, false, buf, GW_FETCH_MAX, &got,
+					  &flt, &memo),
+			 ST_OK);
+	assert_int_equal(buf[0], 0x80);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_memo_hit_reads_nothing_new, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_misses_when_an_entry_changes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_keyed_by_regs_page_and_access, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_32bit_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_needs_map, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fetch_memo, setup, teardown),
 	    T(test_paging_off),
 	    T(test_long_4k),
 	    T(test_long_2m),
