@@ -21,7 +21,7 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefin
 	-DKEEL_HOST_TEST -MMD -MP
 HOSTLIBS := -lcmocka
 
-.PHONY: all iso run run-uefi check unit integration fmt fmt-check clean deps
+.PHONY: all iso run run-uefi check check-slow unit integration fmt fmt-check clean deps
 all: iso
 
 deps:
@@ -72,6 +72,10 @@ unit: $(UNIT_BINS)
 
 integration: iso guests
 	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso
+
+# Slower emulator runs, not part of check (see README, Tests).
+check-slow: deps iso guests
+	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso --slow
 
 # Exit-cost figures under QEMU icount (not part of check; see README, Benchmarks).
 .PHONY: bench bench-profile

@@ -13,6 +13,8 @@
 
 #define EFER_SVME (1ull << 12)
 #define EFER_LMA (1ull << 10)
+#define EFER_LME (1ull << 8)
+#define CR0_PG (1ull << 31)
 #define CR0_PE (1ull << 0)
 #define GUEST_PAT 0x0007040600070406ull /* the power-on PAT */
 #define DR6_RESET 0xFFFF0FF0ull
@@ -162,6 +164,24 @@ static void svm_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 static void svm_set_efer(struct vcpu *v, uint64_t efer)
 {
 	vmcb_of(v)->efer = efer | EFER_SVME;
+}
+
+/* SVM intercepts no CR write, so this runs only if a future intercept asks
+ * for it; it does what the CPU does on MOV to CR0/CR4. */
+static void svm_set_cr(struct vcpu *v, unsigned cr, uint64_t val)
+{
+	struct vmcb *c = vmcb_of(v);
+
+	if (cr == 4) {
+		c->cr4 = val;
+		return;
+	}
+	c->cr0 = val;
+	if ((val & CR0_PG) && (c->efer & EFER_LME))
+		c->efer |= EFER_LMA;
+	else if (!(val & CR0_PG))
+		c->efer &= ~EFER_LMA;
+	c->tlb_control = TLB_CONTROL_FLUSH_ALL;
 }
 
 static uint64_t *hw_msr(struct vmcb *c, uint32_t index)
@@ -458,11 +478,14 @@ static void decode_exit(struct vcpu *v, const struct vmcb *c, struct vm_exit *e)
 		return;
 	case SVM_EXIT_INVALID:
 		e->reason = VMEXIT_INVALID_STATE;
+		e->detail[0] = '\0'; /* VMRUN names no field; the exit code is shown */
 		return;
 	case SVM_EXIT_EXCP_BASE + SVM_VEC_GP:
 		e->reason = VMEXIT_EXCEPTION;
-		e->exc = (struct guest_event){GEV_EXCEPTION,	       SVM_VEC_GP, true,
-					      (uint32_t)c->exit_info1, false,	   0};
+		e->exc = (struct guest_event){.type = GEV_EXCEPTION,
+					      .vector = SVM_VEC_GP,
+					      .has_error = true,
+					      .error = (uint32_t)c->exit_info1};
 		return;
 	}
 	if (!decode_insn_exit(e, c))
@@ -474,7 +497,6 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	struct vmcb *c = vmcb_of(v);
 	unsigned cpu = this_cpu();
 
-	c->tlb_control = TLB_CONTROL_NONE;
 	if (!asid_current(&cpus[cpu].asid, (int)cpu, &v->asid)) {
 		if (asid_assign(&cpus[cpu].asid, (int)cpu, &v->asid))
 			c->tlb_control = TLB_CONTROL_FLUSH_ALL;
@@ -483,6 +505,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	load_regs(v, c);
 	load_events(v, c);
 	svm_enter(v->hw_pa, v->regs.gpr, cpus[cpu].host_save_pa);
+	c->tlb_control = TLB_CONTROL_NONE; /* a flush is asked for once */
 	save_regs(v, c);
 	decode_exit(v, c, e);
 }
@@ -502,6 +525,7 @@ const struct virt_ops svm_ops = {
     .get_sregs = svm_get_sregs,
     .set_sregs = svm_set_sregs,
     .set_efer = svm_set_efer,
+    .set_cr = svm_set_cr,
     .get_msr = svm_get_msr,
     .set_msr = svm_set_msr,
 };

@@ -11,6 +11,7 @@
 #include "keel/kstring.h"
 #include "keel/x86.h"
 #include "vm/cpuid_policy.h"
+#include "vm/cr_rules.h"
 #include "vm/emulate.h"
 #include "vm/gwalk.h"
 
@@ -20,7 +21,6 @@
 #define VEC_TS 10
 #define VEC_GP 13
 #define VEC_PF 14
-#define CR0_PG (1ull << 31)
 #define CR4_OSXSAVE (1ull << 18)
 #define APIC_DEFAULT_BASE 0xFEE00000ull
 #define APIC_BASE_BSP (1ull << 8)
@@ -50,7 +50,8 @@ static bool host_has_tsc_aux(void)
 
 static void raise_exc(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-	v->pending_exc = (struct guest_event){GEV_EXCEPTION, vector, has_error, error, false, 0};
+	v->pending_exc = (struct guest_event){
+	    .type = GEV_EXCEPTION, .vector = vector, .has_error = has_error, .error = error};
 }
 
 static void raise_gp(struct vcpu *v)
@@ -65,7 +66,12 @@ static void raise_ud(struct vcpu *v)
 
 static void raise_pf(struct vcpu *v, uint64_t cr2, uint32_t error)
 {
-	v->pending_exc = (struct guest_event){GEV_EXCEPTION, VEC_PF, true, error, true, cr2};
+	v->pending_exc = (struct guest_event){.type = GEV_EXCEPTION,
+					      .vector = VEC_PF,
+					      .has_error = true,
+					      .error = error,
+					      .set_cr2 = true,
+					      .cr2 = cr2};
 }
 
 /* Only vCPU 0 has an interrupt source today: the test device. */
@@ -101,7 +107,7 @@ static void prepare_events(struct vcpu *v)
 		v->want_irq_window = true;
 		return;
 	}
-	v->inject = (struct guest_event){GEV_EXTINT, (uint8_t)vec, false, 0, false, 0};
+	v->inject = (struct guest_event){.type = GEV_EXTINT, .vector = (uint8_t)vec};
 	testdev_irq_delivered(&v->vm->testdev);
 }
 
@@ -474,8 +480,12 @@ static void emu_outcome(struct vcpu *v, enum emu_result res, const struct emu_fa
 			const char *why)
 {
 	if (res == EMU_FAULT) {
-		v->pending_exc = (struct guest_event){
-		    GEV_EXCEPTION, f->vector, f->has_error, f->error, f->vector == VEC_PF, f->cr2};
+		v->pending_exc = (struct guest_event){.type = GEV_EXCEPTION,
+						      .vector = f->vector,
+						      .has_error = f->has_error,
+						      .error = f->error,
+						      .set_cr2 = f->vector == VEC_PF,
+						      .cr2 = f->cr2};
 	} else if (res == EMU_STOP) {
 		crash(v, "emulation failed: ", why);
 	}
@@ -648,6 +658,73 @@ static void on_xsetbv(struct vcpu *v, struct vm_exit *e)
 	skip(v, e);
 }
 
+/* CR4 bits a guest may set: the architectural ones Keel does not hide.
+ * LA57 (5-level paging), VMXE, SMXE, CET and PKS stay 0, as CPUID says. */
+#define GUEST_CR4_ALLOWED                                                                          \
+	(0x7FFull | (1ull << 11) | (1ull << 16) | (1ull << 17) | (1ull << 18) | (1ull << 20) |     \
+	 (1ull << 21) | (1ull << 22))
+#define CR8_TPR_MASK 0xFull
+
+static uint64_t cr_source(const struct vcpu *v, uint8_t gpr)
+{
+	uint64_t val = v->regs.gpr[gpr & (GPR_COUNT - 1)];
+
+	return v->ctl.mode == INSN_MODE_64 ? val : val & 0xFFFFFFFFull;
+}
+
+/* MOV to or from CR8 (the task-priority register): kept per vCPU until the
+ * virtual LAPIC owns the TPR. */
+static bool on_cr8(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t val;
+
+	if (!e->cr.write) {
+		v->regs.gpr[e->cr.gpr & (GPR_COUNT - 1)] = v->tpr;
+		return true;
+	}
+	val = cr_source(v, e->cr.gpr);
+	if (val & ~CR8_TPR_MASK)
+		return false;
+	v->tpr = (uint8_t)val;
+	return true;
+}
+
+static bool on_cr0_cr4(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cr_state s = {
+	    v->ctl.cr0,	      v->ctl.cr3, v->ctl.cr4, v->ctl.efer, v->ctl.mode == INSN_MODE_64,
+	    GUEST_CR4_ALLOWED};
+	uint64_t val = cr_source(v, e->cr.gpr);
+
+	if (e->cr.cr == 0 && cr0_write_faults(&s, val))
+		return false;
+	if (e->cr.cr == 4 && cr4_write_faults(&s, val))
+		return false;
+	if (e->cr.cr == 0)
+		val |= CR0_ET; /* hard-wired to 1 */
+	virt_ops()->set_cr(v, e->cr.cr, val);
+	return true;
+}
+
+static void on_cr(struct vcpu *v, struct vm_exit *e)
+{
+	bool ok;
+
+	if (e->cr.cr == 8)
+		ok = on_cr8(v, e);
+	else if ((e->cr.cr == 0 || e->cr.cr == 4) && e->cr.write)
+		ok = on_cr0_cr4(v, e);
+	else {
+		crash(v, "unexpected control-register exit", "");
+		return;
+	}
+	if (!ok) {
+		raise_gp(v);
+		return;
+	}
+	skip(v, e);
+}
+
 static void on_ud(struct vcpu *v, struct vm_exit *e)
 {
 	(void)e;
@@ -724,6 +801,10 @@ static void on_invalid(struct vcpu *v, struct vm_exit *e)
 {
 	char d[VM_WHY_MAX];
 
+	if (e->reason == VMEXIT_INVALID_STATE && e->detail[0]) {
+		crash(v, e->detail, "");
+		return;
+	}
 	ksnprintf(d, sizeof(d), " (exit code %#lx, info %#lx %#lx)", e->hw_code, e->hw_info1,
 		  e->hw_info2);
 	crash(v,
@@ -745,6 +826,7 @@ static const exit_handler handlers[VMEXIT_REASON_COUNT] = {
     [VMEXIT_NMI] = on_nothing,
     [VMEXIT_SHUTDOWN] = on_shutdown,
     [VMEXIT_XSETBV] = on_xsetbv,
+    [VMEXIT_CR_ACCESS] = on_cr,
     [VMEXIT_UD] = on_ud,
     [VMEXIT_EXCEPTION] = on_exception,
     [VMEXIT_NOP] = on_nop,
@@ -802,6 +884,8 @@ void vcpu_run_slice(struct vcpu *v, volatile bool *resched)
 	struct vm_exit e;
 
 	__asm__ volatile("sti");
+	if (ops->vcpu_load)
+		ops->vcpu_load(v);
 	load_guest_extended(v);
 	while (may_enter(v, resched)) {
 		prepare_events(v);
@@ -809,4 +893,6 @@ void vcpu_run_slice(struct vcpu *v, volatile bool *resched)
 		vm_exit_dispatch(v, &e);
 	}
 	save_guest_extended(v);
+	if (ops->vcpu_put)
+		ops->vcpu_put(v);
 }

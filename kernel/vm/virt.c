@@ -1,8 +1,13 @@
 /* Backend selection: the first backend whose probe succeeds is used. */
 #include "vm/virt.h"
 #include "core/printk.h"
+#include "keel/x86.h"
 
-static const struct virt_ops *const backends[] = {&svm_ops};
+/* Tried in this order; the CPU's own vendor first, so its reason is the one
+ * a user reads first when neither works. */
+static const struct virt_ops *const amd_first[] = {&svm_ops, &vmx_ops};
+static const struct virt_ops *const intel_first[] = {&vmx_ops, &svm_ops};
+#define NBACKENDS 2
 static const struct virt_ops *chosen;
 static unsigned enabled_cpus;
 
@@ -11,15 +16,24 @@ static bool ops_complete(const struct virt_ops *o)
 {
 	return o->name && o->probe && o->describe && o->enable_cpu && o->npt_format &&
 	       o->npt_ram_prot && o->vcpu_create && o->vcpu_destroy && o->vcpu_run &&
-	       o->get_sregs && o->set_sregs && o->set_efer && o->get_msr && o->set_msr;
+	       o->get_sregs && o->set_sregs && o->set_efer && o->set_cr && o->get_msr && o->set_msr;
+}
+
+static bool vendor_is_intel(void)
+{
+	uint32_t r[4];
+
+	cpuid(0, 0, r);
+	return r[1] == 0x756E6547u; /* "Genu" of "GenuineIntel" */
 }
 
 void virt_init(void)
 {
 	char why[VIRT_WHY_MAX];
-	char desc[VIRT_WHY_MAX];
+	char desc[VIRT_DESC_MAX];
+	const struct virt_ops *const *backends = vendor_is_intel() ? intel_first : amd_first;
 
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+	for (size_t i = 0; i < NBACKENDS; i++) {
 		if (!ops_complete(backends[i]))
 			panic("virt: backend %zu has a missing hook", i);
 		if (!backends[i]->probe(why, sizeof(why))) {
@@ -77,6 +91,7 @@ static const char *const reason_names[VMEXIT_REASON_COUNT] = {
     [VMEXIT_NMI] = "nmi",
     [VMEXIT_SHUTDOWN] = "shutdown",
     [VMEXIT_XSETBV] = "xsetbv",
+    [VMEXIT_CR_ACCESS] = "cr",
     [VMEXIT_UD] = "ud",
     [VMEXIT_EXCEPTION] = "exception",
     [VMEXIT_NOP] = "nop",

@@ -15,6 +15,7 @@
 #include "vm/insn.h"
 
 #define VIRT_WHY_MAX 160
+#define VIRT_DESC_MAX 320 /* the backend's one-line feature summary */
 
 struct vm;
 struct vcpu;
@@ -33,6 +34,7 @@ enum vm_exit_reason {
 	VMEXIT_NMI,
 	VMEXIT_SHUTDOWN, /* triple fault */
 	VMEXIT_XSETBV,
+	VMEXIT_CR_ACCESS,     /* MOV to or from a control register Keel intercepts */
 	VMEXIT_UD,	      /* an instruction the guest must see as undefined (the
 			       * other vendor's virtualization instructions) */
 	VMEXIT_EXCEPTION,     /* a guest exception Keel intercepts (see exc) */
@@ -45,7 +47,15 @@ enum vm_exit_reason {
 
 /* An interrupt or exception to deliver to the guest, or the one the CPU was
  * delivering when the exit happened. */
-enum guest_event_type { GEV_NONE, GEV_EXTINT, GEV_NMI, GEV_EXCEPTION, GEV_SOFTINT };
+enum guest_event_type {
+	GEV_NONE,
+	GEV_EXTINT,
+	GEV_NMI,
+	GEV_EXCEPTION,
+	GEV_SOFTINT, /* INT n being delivered */
+	GEV_SOFTEXC, /* INT3 / INTO being delivered */
+	GEV_PRIVSOFT /* INT1 being delivered */
+};
 
 struct guest_event {
 	enum guest_event_type type;
@@ -54,6 +64,7 @@ struct guest_event {
 	uint32_t error;
 	bool set_cr2; /* a page fault: CR2 gets cr2 as delivery starts */
 	uint64_t cr2;
+	uint8_t insn_len; /* software types: the instruction's length (VMX) */
 };
 
 struct vm_exit {
@@ -81,12 +92,19 @@ struct vm_exit {
 			bool walk; /* the guest's own page-table walk touched it */
 		} mmio;
 		struct guest_event exc;
+		struct {
+			uint8_t cr;  /* 0, 3, 4 or 8 */
+			uint8_t gpr; /* enum gpr: the register moved to or from */
+			bool write;  /* MOV to CRn */
+		} cr;
 	};
 	/* An event the CPU was delivering when the exit happened; the
 	 * dispatcher delivers it again before anything new. */
 	struct guest_event vectoring;
 	/* The backend's raw exit code and qualifiers, for messages. */
 	uint64_t hw_code, hw_info1, hw_info2;
+	/* VMEXIT_INVALID_STATE: the backend's explanation, or "". */
+	char detail[VIRT_WHY_MAX];
 };
 
 /* A guest segment register. attr uses the 12-bit layout of the SVM VMCB:
@@ -161,6 +179,14 @@ struct virt_ops {
 	void (*set_sregs)(struct vcpu *v, const struct vcpu_sregs *s);
 	/* The guest-visible EFER changed (after the policy accepted it). */
 	void (*set_efer)(struct vcpu *v, uint64_t efer);
+	/* The guest wrote CR0 or CR4 (validated by the dispatcher) in a way
+	 * that exited: the backend does what the CPU would (long-mode
+	 * activation, TLB flush) and keeps what the guest reads back. */
+	void (*set_cr)(struct vcpu *v, unsigned cr, uint64_t val);
+	/* Optional: v starts (load) or ends (put) a slice on this CPU, so a
+	 * backend can move per-CPU hardware state with it. */
+	void (*vcpu_load)(struct vcpu *v);
+	void (*vcpu_put)(struct vcpu *v);
 	/* MSRs the hardware holds for the guest (MSR_KIND_HW), should the
 	 * guest's access ever reach Keel. */
 	bool (*get_msr)(struct vcpu *v, uint32_t index, uint64_t *val);
@@ -181,5 +207,6 @@ unsigned virt_cpus_enabled(void);
 const char *vm_exit_reason_name(enum vm_exit_reason r);
 
 extern const struct virt_ops svm_ops;
+extern const struct virt_ops vmx_ops;
 
 #endif

@@ -224,6 +224,7 @@ static void vcpu_reset_soft(struct vcpu *v)
 	v->wait = v->id == 0 ? VCPU_READY : VCPU_WAIT_SIPI;
 	msr_state_reset(&v->msrs, 0);
 	v->tsc_aux = 0;
+	v->tpr = 0;
 	v->xcr0 = FPU_XCR0_X87;
 	fpu_area_init(v->fpu);
 	memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));

@@ -76,6 +76,7 @@ struct vcpu {
 
 	struct msr_state msrs;
 	uint64_t tsc_aux;
+	uint8_t tpr; /* CR8 */
 	uint64_t xcr0;
 	void *fpu; /* XSAVE/FXSAVE area: the guest's x87/SSE/AVX state */
 	uint64_t fpu_pa;

@@ -17,6 +17,7 @@
 #define ALIGNED_RAX 0x200000ull /* guest RAM, page-aligned */
 #define HC_ABI_VERSION 0	/* kernel/include/keel/hypercall.h */
 #define HC_ABI 1
+#define CPUID_VMX (1u << 5) /* leaf 1 ECX */
 
 const char rt_name[] = "exc";
 
@@ -147,6 +148,56 @@ SVM_PROBE(clgi, "0x0f, 0x01, 0xdd")
 SVM_PROBE(skinit, "0x0f, 0x01, 0xde")
 SVM_PROBE(invlpga, "0x0f, 0x01, 0xdf")
 
+/* VMX instructions (Intel SDM vol. 2C), with memory operands at a scratch
+ * variable: [rax] for VMXON/VMCLEAR/VMPTRLD/VMPTRST, [rcx] for the others.
+ * A CPU without VMX, and Keel's guests on VT-x, must raise #UD for each. */
+static uint64_t vmx_scratch[2];
+#define VMX_PROBE(name, bytes)                                                                     \
+	static void do_##name(void *site)                                                          \
+	{                                                                                          \
+		asm volatile(SITE_AT "1: .byte " bytes                                             \
+			     :                                                                     \
+			     : [site] "r"(site), "a"(vmx_scratch), "c"(vmx_scratch)                \
+			     : "r11", "memory");                                                   \
+	}
+VMX_PROBE(vmxon, "0xf3, 0x0f, 0xc7, 0x30")
+VMX_PROBE(vmclear, "0x66, 0x0f, 0xc7, 0x30")
+VMX_PROBE(vmptrld, "0x0f, 0xc7, 0x30")
+VMX_PROBE(vmptrst, "0x0f, 0xc7, 0x38")
+VMX_PROBE(vmread, "0x0f, 0x78, 0x01")
+VMX_PROBE(vmwrite, "0x0f, 0x79, 0x01")
+VMX_PROBE(vmlaunch, "0x0f, 0x01, 0xc2")
+VMX_PROBE(vmresume, "0x0f, 0x01, 0xc3")
+VMX_PROBE(vmxoff, "0x0f, 0x01, 0xc4")
+VMX_PROBE(invept, "0x66, 0x0f, 0x38, 0x80, 0x01")
+VMX_PROBE(invvpid, "0x66, 0x0f, 0x38, 0x81, 0x01")
+SVM_PROBE(vmcall, "0x0f, 0x01, 0xc1") /* rAX = the unknown hypercall number */
+
+static void vmx_instructions(void)
+{
+	static const struct {
+		const char *what;
+		void (*fn)(void *);
+	} probes[] = {
+	    {"VMXON is #UD", do_vmxon},
+	    {"VMCLEAR is #UD", do_vmclear},
+	    {"VMPTRLD is #UD", do_vmptrld},
+	    {"VMPTRST is #UD", do_vmptrst},
+	    {"VMREAD is #UD", do_vmread},
+	    {"VMWRITE is #UD", do_vmwrite},
+	    {"VMLAUNCH is #UD", do_vmlaunch},
+	    {"VMRESUME is #UD", do_vmresume},
+	    {"VMXOFF is #UD", do_vmxoff},
+	    {"INVEPT is #UD", do_invept},
+	    {"INVVPID is #UD", do_invvpid},
+	    {"VMCALL with an unknown hypercall number is #UD", do_vmcall},
+	};
+
+	check(!(cpuid(1, 0).c & CPUID_VMX), "CPUID hides VMX");
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++)
+		expect(probes[i].what, probes[i].fn, VEC_UD, 0);
+}
+
 static void svm_instructions(void)
 {
 	bool svme = rdmsr(MSR_EFER) & EFER_SVME;
@@ -181,6 +232,14 @@ static bool on_keel(void)
 	return !memcmp(&r.b, "Keel", 4) && !memcmp(&r.c, "Keel", 4) && !memcmp(&r.d, "Keel", 4);
 }
 
+static bool vendor_intel(void)
+{
+	struct cpuid_r r = cpuid(0, 0);
+
+	return !memcmp(&r.b, "Genu", 4) && !memcmp(&r.d, "ineI", 4) && !memcmp(&r.c, "ntel", 4);
+}
+
+/* The same ABI on both vendors, through each vendor's instruction. */
 static void hypercall_abi(void)
 {
 	uint64_t rax = HC_ABI_VERSION;
@@ -189,7 +248,10 @@ static void hypercall_abi(void)
 		note("not on Keel: hypercall ABI not probed");
 		return;
 	}
-	asm volatile("vmmcall" : "+a"(rax)::"memory");
+	if (vendor_intel())
+		asm volatile("vmcall" : "+a"(rax)::"memory");
+	else
+		asm volatile("vmmcall" : "+a"(rax)::"memory");
 	check_eq(rax, HC_ABI, "hypercall ABI_VERSION returns the ABI version");
 }
 
@@ -210,5 +272,6 @@ void guest_main(void)
 	expect_access("write at the highest non-canonical address is #GP(0)", do_write,
 		      ~RT_NONCANONICAL, VEC_GP, 0);
 	svm_instructions();
+	vmx_instructions();
 	hypercall_abi();
 }

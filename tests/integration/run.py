@@ -30,10 +30,29 @@ SCENARIOS = {
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
     "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests"}),
     "qemu-guests-1cpu": ("qemu", 1, 512, {"custom": "guests"}),
+    "bochs-guests-2cpu": ("bochs", 2, 512, {"custom": "guests"}),
+    "bochs-ryzen-guests-2cpu": ("bochs", 2, 512, {"custom": "guests", "model": "ryzen"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
+    "bochs-penryn-1cpu": ("bochs", 1, 256, {"model": "core2_penryn_t9600"}),
+    "bochs-ryzen-1cpu": ("bochs", 1, 256, {"model": "ryzen"}),
+    # make check-slow only: the guest suite with the boot CPU running
+    # guests between keystrokes, on both Bochs CPU models.
+    "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests"}),
+    "bochs-ryzen-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "model": "ryzen"}),
 }
+SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu"}
 BOOT_TIMEOUT = {"qemu": 60, "bochs": 300}
+
+
+def expected_backend(kind, extra):
+    """The backend Keel must pick in a scenario, or the REFUSALS key."""
+    if kind == "qemu":
+        return "qemu-no-svm" if "-svm" in extra.get("cpu", "max") else "svm"
+    model = extra.get("model", "corei7_skylake_x")
+    if model == "ryzen":
+        return "svm"
+    return "penryn" if model.startswith("core2") else "vmx"
 
 
 class Checker:
@@ -45,19 +64,27 @@ class Checker:
         self.results.append((f"{self.scenario}: {name}", bool(ok), detail))
 
 
-def check_virt(c, m, cpus, svm):
-    if svm:
-        line = m.expect(rb"virt: AMD SVM enabled on (\d+) of (\d+) CPUs\r?\n", 30)
-        c.check("SVM with nested paging enabled on every CPU",
+BACKEND_NAMES = {"svm": b"AMD SVM", "vmx": b"Intel VT-x"}
+# Why a backend is refused, per scenario that has none.
+REFUSALS = {"qemu-no-svm": (b"AMD SVM", b"does not offer AMD SVM"),
+            "penryn": (b"Intel VT-x", b"without EPT")}
+
+
+def check_virt(c, m, cpus, backend):
+    if backend in BACKEND_NAMES:
+        name = BACKEND_NAMES[backend]
+        line = m.expect(b"virt: " + name + rb" enabled on (\d+) of (\d+) CPUs\r?\n", 30)
+        c.check(f"{name.decode()} with nested paging enabled on every CPU",
                 int(line.group(1)) == cpus == int(line.group(2)), line.group(0).decode())
-    else:
-        line = m.expect(rb"virt: AMD SVM not usable: ([^\r\n]+)\r?\n", 30)
-        c.check("missing SVM is reported with its reason",
-                b"does not offer AMD SVM" in line.group(1), line.group(0).decode())
-        m.expect(rb"virt: no usable virtualization backend", 30)
+        return
+    name, reason = REFUSALS[backend]
+    line = m.expect(b"virt: " + name + rb" not usable: ([^\r\n]+)\r?\n", 30)
+    c.check(f"{name.decode()} refused with its reason", reason in line.group(1),
+            line.group(0).decode())
+    m.expect(rb"virt: no usable virtualization backend", 30)
 
 
-def check_boot(c, m, cpus, mem_mb, kind, uefi, svm=True):
+def check_boot(c, m, cpus, mem_mb, kind, uefi, backend="svm"):
     out = m.expect(rb"Keel \S+ booting \((\w+),", BOOT_TIMEOUT[kind])
     fw = out.group(1).decode()
     c.check("firmware detected", fw == ("UEFI" if uefi else "BIOS"), f"Keel says {fw}")
@@ -69,7 +96,7 @@ def check_boot(c, m, cpus, mem_mb, kind, uefi, svm=True):
     c.check("boot brings every CPU online", int(up.group(1)) == cpus, up.group(0).decode())
     after_up = m.pos
     m.pos = start
-    check_virt(c, m, cpus, svm)
+    check_virt(c, m, cpus, backend)
     m.pos = after_up
     wx = m.expect(rb"W\^X check: (\d+) writable\+executable", 60)
     c.check("no writable+executable mapping", wx.group(1) == b"0", wx.group(0).decode())
@@ -232,7 +259,10 @@ def run_scenario(name, iso, log_dir):
         if custom == "guests":
             guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
                                           log_dir)
-            m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
+            if kind == "qemu":
+                m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
+            else:
+                m = BochsMachine(name, log_dir, guests_iso, cpus=cpus, megs=mem_mb, **extra)
             run_guest_suite(c, m)
             return c.results
         if custom == "spcr":
@@ -246,9 +276,8 @@ def run_scenario(name, iso, log_dir):
         if kind == "qemu":
             m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
         else:
-            m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb)
-        svm = kind == "qemu" and "-svm" not in extra.get("cpu", "max")
-        check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False), svm)
+            m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb, **extra)
+        check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False), expected_backend(kind, extra))
         if selftest:
             check_panic(c, m, selftest)
             return c.results
@@ -264,22 +293,63 @@ def run_scenario(name, iso, log_dir):
     return c.results
 
 
+# Guest-suite scenarios: the matrix column each one fills.
+MATRIX_COLUMNS = {
+    "qemu-guests-2cpu": "SVM, QEMU TCG, 2 CPUs",
+    "qemu-guests-1cpu": "SVM, QEMU TCG, 1 CPU",
+    "bochs-guests-2cpu": "VT-x, Bochs skylake_x",
+    "bochs-ryzen-guests-2cpu": "SVM+NRIPS, Bochs ryzen",
+    "bochs-guests-1cpu": "VT-x, Bochs skylake_x, 1 CPU",
+    "bochs-ryzen-guests-1cpu": "SVM+NRIPS, Bochs ryzen, 1 CPU",
+}
+
+
+def print_matrix(results):
+    """guest x backend x emulator: PASS when every check on that guest in
+    that scenario passed."""
+    cells, guests, cols = {}, [], []
+    for name, ok, _ in results:
+        scen, _, rest = name.partition(": ")
+        found = re.match(r"guest (\S+):", rest)
+        if scen not in MATRIX_COLUMNS or not found:
+            continue
+        g = found.group(1)
+        if g not in guests:
+            guests.append(g)
+        if scen not in cols:
+            cols.append(scen)
+        cells[(g, scen)] = cells.get((g, scen), True) and ok
+    if not cols:
+        return
+    heads = [MATRIX_COLUMNS[s] for s in cols]
+    print("\n| guest | " + " | ".join(heads) + " |")
+    print("|---|" + "---|" * len(cols))
+    for g in guests:
+        row = ["PASS" if cells.get((g, s)) else ("FAIL" if (g, s) in cells else "-")
+               for s in cols]
+        print(f"| {g} | " + " | ".join(row) + " |")
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iso", required=True)
     ap.add_argument("--only", nargs="*", help="scenario names (default: all)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--slow", action="store_true", help="run the slow scenarios instead")
     args = ap.parse_args()
-    names = args.only or list(SCENARIOS)
+    names = args.only or [n for n in SCENARIOS if (n in SLOW) == args.slow]
     log_dir = os.path.join(os.path.dirname(os.path.abspath(args.iso)), "test")
     os.makedirs(log_dir, exist_ok=True)
     for f in os.listdir(log_dir):
         if f.endswith(".log") and f.split(".")[0] in names:
             os.unlink(os.path.join(log_dir, f))
     passed = failed = 0
+    everything = []
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
         futures = {ex.submit(run_scenario, n, args.iso, log_dir): n for n in names}
         for fut in concurrent.futures.as_completed(futures):
+            everything += fut.result()
             for name, ok, detail in fut.result():
                 print(f"{'PASS' if ok else 'FAIL'}: {name}")
                 if not ok and detail:
@@ -287,6 +357,7 @@ def main():
                 passed += ok
                 failed += not ok
             sys.stdout.flush()
+    print_matrix(everything)
     print(f"integration: {passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
 
