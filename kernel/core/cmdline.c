@@ -319,6 +319,37 @@ static bool vm_cpus(struct vm_decl *d, struct slice name, struct slice v, char *
 	return true;
 }
 
+static bool parse_policy(struct slice v, enum vm_policy *out)
+{
+	if (slice_eq(v, "restart"))
+		*out = VM_POLICY_RESTART;
+	else if (slice_eq(v, "stop"))
+		*out = VM_POLICY_STOP;
+	else
+		return false;
+	return true;
+}
+
+static bool vm_policy_key(enum vm_policy *out, const char *key, struct slice name, struct slice v,
+			  char *why)
+{
+	if (parse_policy(v, out))
+		return true;
+	vm_err(why, name, "bad %s '%.*s%s' (expected restart or stop)", key, quote_len(v), v.p,
+	       quote_tail(v));
+	return false;
+}
+
+static bool vm_on_reboot(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	return vm_policy_key(&d->on_reboot, "on_reboot", name, v, why);
+}
+
+static bool vm_on_crash(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	return vm_policy_key(&d->on_crash, "on_crash", name, v, why);
+}
+
 struct vm_key {
 	const char *name;
 	bool (*set)(struct vm_decl *d, struct slice name, struct slice v, char *why);
@@ -326,9 +357,8 @@ struct vm_key {
 
 /* kernel= first: vm_settings requires it. */
 static const struct vm_key vm_keys[] = {
-    {"kernel", vm_kernel},
-    {"mem", vm_mem},
-    {"cpus", vm_cpus},
+    {"kernel", vm_kernel},	 {"mem", vm_mem},	    {"cpus", vm_cpus},
+    {"on_reboot", vm_on_reboot}, {"on_crash", vm_on_crash},
 };
 
 #define VM_NKEYS (sizeof(vm_keys) / sizeof(vm_keys[0]))
@@ -350,7 +380,9 @@ static bool vm_settings(struct vm_decl *d, struct slice name, struct slice rest,
 		while (k < VM_NKEYS && !slice_eq(key, vm_keys[k].name))
 			k++;
 		if (k == VM_NKEYS) {
-			vm_err(why, name, "unknown key '%.*s%s' (expected kernel=, mem= or cpus=)",
+			vm_err(why, name,
+			       "unknown key '%.*s%s' (expected kernel=, mem=, cpus=, on_reboot= "
+			       "or on_crash=)",
 			       quote_len(key), key.p, quote_tail(key));
 			return false;
 		}
@@ -401,6 +433,8 @@ static bool opt_vm(struct keel_config *c, struct slice v, char *why)
 	memcpy(d.name, name.p, name.n);
 	d.mem = KEEL_VM_DEFAULT_MEM;
 	d.cpus = 1;
+	d.on_reboot = VM_POLICY_RESTART;
+	d.on_crash = VM_POLICY_STOP;
 	if (!vm_settings(&d, name, rest, why))
 		return false;
 	c->vms[c->nvms++] = d;
@@ -412,7 +446,9 @@ static const struct option options[] = {
     {"loglevel", "0-7 or a level name", opt_loglevel},
     {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
     {"maxcpus", "1-1024", opt_maxcpus},
-    {"vm", "NAME,kernel=MODULE[,mem=SIZE][,cpus=N]", opt_vm},
+    {"vm",
+     "NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]",
+     opt_vm},
 };
 
 static void report_unknown(cmdline_err_fn err, void *ctx, struct slice key)

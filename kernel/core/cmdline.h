@@ -15,7 +15,8 @@ enum log_level {
 	LOG_DEBUG
 };
 
-/* VM declarations: vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N], once per VM. */
+/* VM declarations, once per VM:
+ * vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart] */
 #define KEEL_MAX_VMS 16
 #define KEEL_MAX_VCPUS 16 /* per VM */
 #define VM_NAME_MAX 15	  /* characters of [A-Za-z0-9_-] */
@@ -25,11 +26,17 @@ enum log_level {
 #define KEEL_VM_DEFAULT_MEM (32ull << 20)
 #define KEEL_VM_MEM_ALIGN 4096ull
 
+/* What a guest-initiated reset (on_reboot) or a crash (on_crash) does, with
+ * libvirt's meanings: restart the guest, or stop it (libvirt "destroy"). */
+enum vm_policy { VM_POLICY_RESTART, VM_POLICY_STOP };
+
 struct vm_decl {
 	char name[VM_NAME_MAX + 1];	/* NUL-terminated, unique */
 	char kernel[VM_MODULE_MAX + 1]; /* boot module name, NUL-terminated */
 	uint64_t mem;			/* bytes */
 	uint32_t cpus;
+	enum vm_policy on_reboot; /* default restart */
+	enum vm_policy on_crash;  /* default stop */
 };
 
 struct keel_config {

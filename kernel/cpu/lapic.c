@@ -144,6 +144,27 @@ void lapic_timer_periodic(uint8_t vector, unsigned hz)
 	lapic_write(LAPIC_TIMER_INIT, (uint32_t)count);
 }
 
+/* One-shot: an interrupt on vector when `tsc` is reached (converted to the
+ * LAPIC timer's rate; a deadline in the past fires at once). Counting at
+ * divide 16 keeps even long deadlines within the 32-bit count. */
+void lapic_timer_oneshot_at(uint8_t vector, uint64_t tsc)
+{
+	uint64_t now = rdtsc(), hz = tsc_hz(), count = 1;
+
+	if (tsc > now && hz)
+		count = (uint64_t)(((unsigned __int128)(tsc - now) * timer_hz) / hz) + 1;
+	if (count > 0xFFFFFFFFu)
+		count = 0xFFFFFFFFu;
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, vector);
+	lapic_write(LAPIC_TIMER_INIT, (uint32_t)count);
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	(void)send_ipi(apic_id, ICR_FIXED | ICR_LEVEL_ASSERT | vector);
+}
+
 void lapic_send_ipi_all_but_self(uint8_t vector)
 {
 	(void)send_ipi(0, ICR_FIXED | ICR_ALL_BUT_SELF | ICR_LEVEL_ASSERT | vector);

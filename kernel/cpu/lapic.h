@@ -13,5 +13,8 @@ uint64_t lapic_timer_calibrate(void); /* LAPIC timer ticks per second (divide 16
 /* Periodic timer interrupts on vector, hz per second (after calibration). */
 void lapic_timer_periodic(uint8_t vector, unsigned hz);
 void lapic_send_ipi_all_but_self(uint8_t vector);
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* One interrupt on vector once the TSC reaches tsc (at once if it has). */
+void lapic_timer_oneshot_at(uint8_t vector, uint64_t tsc);
 
 #endif

@@ -48,6 +48,11 @@ bool platform_cpu_online(uint32_t apic_id)
 	return false;
 }
 
+uint32_t platform_cpu_apic_id(unsigned index)
+{
+	return cpus[index].apic_id;
+}
+
 unsigned this_cpu(void)
 {
 	unsigned index;

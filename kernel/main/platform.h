@@ -15,6 +15,7 @@ const struct keel_config *platform_config(void);
 void platform_init_cpus(void);
 /* Index of the calling CPU: 0 for the boot CPU, then in start-up order. */
 unsigned this_cpu(void);
+uint32_t platform_cpu_apic_id(unsigned index);
 unsigned platform_cpus_online(void);
 bool platform_cpu_online(uint32_t apic_id);
 void platform_stop_others(void); /* NMI every other CPU into a halt */

@@ -14,6 +14,7 @@
 #include "vm/cr_rules.h"
 #include "vm/emulate.h"
 #include "vm/gwalk.h"
+#include "vm/sched.h"
 
 #define VEC_DE 0
 #define VEC_UD 6
@@ -869,26 +870,36 @@ static void save_guest_extended(struct vcpu *v)
 			 : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]));
 }
 
-static bool may_enter(struct vcpu *v, volatile bool *resched)
+/* Guest timers due now fire first (they may make an interrupt
+ * deliverable); the slice ends at its time or when the vCPU has nothing to
+ * do. */
+static bool may_enter(struct vcpu *v, uint64_t slice_end)
 {
-	if (*resched || v->vm->state != VM_RUNNING)
+	uint64_t now = rdtsc();
+
+	if (now >= vm_timers_due(v->vm))
+		vm_timers_update(v->vm, now);
+	if (now >= slice_end || v->vm->state != VM_RUNNING)
 		return false;
 	if (v->wait == VCPU_HALTED && vcpu_irq_deliverable(v))
 		v->wait = VCPU_READY;
 	return v->wait == VCPU_READY;
 }
 
-void vcpu_run_slice(struct vcpu *v, volatile bool *resched)
+void vcpu_run_slice(struct vcpu *v)
 {
 	const struct virt_ops *ops = virt_ops();
+	uint64_t slice_end = rdtsc() + sched_slice_tsc(), due;
 	struct vm_exit e;
 
 	__asm__ volatile("sti");
 	if (ops->vcpu_load)
 		ops->vcpu_load(v);
 	load_guest_extended(v);
-	while (may_enter(v, resched)) {
+	while (may_enter(v, slice_end)) {
 		prepare_events(v);
+		due = vm_timers_due(v->vm);
+		sched_arm(due < slice_end ? due : slice_end);
 		ops->vcpu_run(v, &e);
 		vm_exit_dispatch(v, &e);
 	}

@@ -7,10 +7,10 @@
 
 #include "vm/vm.h"
 
-/* Runs v on the calling CPU until its VM leaves the running state, v halts
- * or waits, or *resched becomes true (the slice ended). The caller has
- * claimed v (v->cpu is this CPU). */
-void vcpu_run_slice(struct vcpu *v, volatile bool *resched);
+/* Runs v on the calling CPU for one slice, or until its VM leaves the
+ * running state or v halts or waits. The caller has claimed v (v->cpu is
+ * this CPU). */
+void vcpu_run_slice(struct vcpu *v);
 
 /* Handles one exit (exposed for the run loop and for tests of the rules). */
 void vm_exit_dispatch(struct vcpu *v, struct vm_exit *e);

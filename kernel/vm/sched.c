@@ -1,26 +1,32 @@
-/* vCPU scheduling: round-robin slices on every CPU but the boot CPU. */
+/* vCPU scheduling: round-robin slices on every CPU but the boot CPU, with
+ * one-shot timers (see sched.h). */
 #include "vm/sched.h"
 
 #include "core/printk.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
+#include "cpu/timer.h"
+#include "keel/x86.h"
 #include "main/platform.h"
+#include "vdev/vdev.h"
 #include "vm/exit.h"
 #include "vm/vm.h"
 
-#define VEC_SCHED_TICK 0xF0
+#define VEC_SCHED_TIMER 0xF0
 #define VEC_SCHED_KICK 0xF1
+#define MS_PER_S 1000
 
-static volatile bool resched[KEEL_MAX_CPUS];
-static unsigned rotor; /* where the next search starts, so VMs take turns */
+static volatile uint64_t armed[KEEL_MAX_CPUS]; /* TSC the timer fires at, or VDEV_NEVER */
+static unsigned rotor;			       /* where the next search starts, so VMs take turns */
 
-static void on_tick(struct regs *r)
+static void on_timer(struct regs *r)
 {
 	(void)r;
-	resched[this_cpu()] = true;
+	armed[this_cpu()] = VDEV_NEVER;
 	lapic_eoi();
 }
 
+/* A kick only has to interrupt: a guest exits, a halted CPU wakes. */
 static void on_kick(struct regs *r)
 {
 	(void)r;
@@ -30,10 +36,25 @@ static void on_kick(struct regs *r)
 void sched_init_cpu(void)
 {
 	if (this_cpu() == 0) {
-		irq_register(VEC_SCHED_TICK, on_tick);
+		irq_register(VEC_SCHED_TIMER, on_timer);
 		irq_register(VEC_SCHED_KICK, on_kick);
 	}
-	lapic_timer_periodic(VEC_SCHED_TICK, SCHED_HZ);
+	armed[this_cpu()] = VDEV_NEVER;
+}
+
+uint64_t sched_slice_tsc(void)
+{
+	return tsc_hz() / MS_PER_S * SCHED_SLICE_MS;
+}
+
+void sched_arm(uint64_t due)
+{
+	unsigned cpu = this_cpu();
+
+	if (due >= armed[cpu])
+		return;
+	armed[cpu] = due;
+	lapic_timer_oneshot_at(VEC_SCHED_TIMER, due);
 }
 
 void sched_kick(void)
@@ -42,31 +63,45 @@ void sched_kick(void)
 		lapic_send_ipi_all_but_self(VEC_SCHED_KICK);
 }
 
+void sched_kick_vcpu(struct vcpu *v)
+{
+	int cpu = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
+
+	if (cpu < 0)
+		sched_kick();
+	else if ((unsigned)cpu != this_cpu())
+		lapic_send_ipi(platform_cpu_apic_id((unsigned)cpu), VEC_SCHED_KICK);
+}
+
 /* A vCPU no CPU runs that has something to do. Called under the list lock. */
-static bool runnable(const struct vcpu *v)
+static bool runnable(const struct vcpu *v, uint64_t now)
 {
 	if (v->cpu >= 0 || v->vm->state != VM_RUNNING)
 		return false;
 	if (v->wait == VCPU_HALTED)
-		return vcpu_irq_deliverable(v);
+		return vcpu_irq_deliverable(v) || vm_timers_due(v->vm) <= now;
 	return v->wait == VCPU_READY;
 }
 
-/* Claims the next runnable vCPU after the rotor for cpu, or NULL. */
-static struct vcpu *pick(int cpu)
+/* Claims the next runnable vCPU after the rotor for cpu, or NULL; *next_due
+ * gets the earliest guest timer of the VMs seen (for an idle CPU). */
+static struct vcpu *pick(int cpu, uint64_t *next_due)
 {
 	struct spinlock *l = vm_list_lock();
-	uint64_t f = spin_lock_irqsave(l);
+	uint64_t f = spin_lock_irqsave(l), now = rdtsc();
 	struct vcpu *found = NULL;
 	unsigned n = 0, start = rotor;
 
+	*next_due = VDEV_NEVER;
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		n = 0;
 		for (struct vm *vm = vm_first(); vm && !found; vm = vm->next) {
+			if (vm->state == VM_RUNNING && vm_timers_due(vm) < *next_due)
+				*next_due = vm_timers_due(vm);
 			for (unsigned i = 0; i < vm->nvcpus && !found; i++, n++) {
 				if ((pass == 0 && n < start) || (pass == 1 && n >= start))
 					continue;
-				if (runnable(vm->vcpus[i]))
+				if (runnable(vm->vcpus[i], now))
 					found = vm->vcpus[i];
 			}
 		}
@@ -84,15 +119,19 @@ static void release(struct vcpu *v)
 	__atomic_store_n(&v->cpu, -1, __ATOMIC_RELEASE);
 }
 
+/* Runs one slice if there is a vCPU to run; else arms the timer for the
+ * next guest timer due (capped) and returns false. */
 static bool run_one(void)
 {
 	unsigned cpu = this_cpu();
-	struct vcpu *v = pick((int)cpu);
+	uint64_t due, cap = rdtsc() + tsc_hz() / MS_PER_S * SCHED_IDLE_MAX_MS;
+	struct vcpu *v = pick((int)cpu, &due);
 
-	if (!v)
+	if (!v) {
+		sched_arm(due < cap ? due : cap);
 		return false;
-	resched[cpu] = false;
-	vcpu_run_slice(v, &resched[cpu]);
+	}
+	vcpu_run_slice(v);
 	release(v);
 	return true;
 }
@@ -100,10 +139,12 @@ static bool run_one(void)
 _Noreturn void sched_ap_loop(void)
 {
 	for (;;) {
+		/* Interrupts stay off from the search to the hlt, so a kick sent
+		 * after the search wakes the hlt instead of being taken before. */
+		__asm__ volatile("cli");
 		if (run_one())
 			continue;
-		/* Woken by the tick or a kick; sti;hlt has no lost-wakeup window. */
-		__asm__ volatile("sti; hlt; cli");
+		__asm__ volatile("sti; hlt");
 	}
 }
 

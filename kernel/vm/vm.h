@@ -141,6 +141,11 @@ status_t vm_destroy(struct vm *vm, char *why, size_t len) MUST_CHECK;
 void vm_guest_end(struct vm *vm, enum vm_event ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Guest timers of the VM's devices (vpc.c): the guest-TSC time the next one
+ * is due (VDEV_NEVER: none), and the update that fires those due by now. */
+uint64_t vm_timers_due(const struct vm *vm);
+void vm_timers_update(struct vm *vm, uint64_t now);
+
 /* Host bytes the VM holds: RAM, nested tables, vCPU state. */
 uint64_t vm_footprint(const struct vm *vm);
 /* Sum of one exit counter over the VM's vCPUs. */

@@ -33,10 +33,11 @@ GUESTS = {
 FINISH_TIMEOUT = 240
 
 
-def build_guests_iso(iso, guests_dir, log_dir, names=None):
-    """An ISO whose Keel command line declares one VM per test guest."""
+def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests"):
+    """An ISO whose Keel command line declares one VM per test guest. `tag`
+    names its build directory, so scenarios running at once do not share."""
     names = names or list(GUESTS)
-    root = os.path.join(log_dir, "iso-guests")
+    root = os.path.join(log_dir, "iso-" + tag)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(os.path.join(root, "boot", "grub"))
     os.makedirs(os.path.join(root, "guests"))
@@ -53,7 +54,7 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None):
                 "terminal_output serial\nset timeout=0\n"
                 f"menuentry Keel {{\n multiboot2 /boot/keel.elf {' '.join(decls)}\n"
                 + "".join(modules) + " boot\n}\n")
-    out = os.path.join(log_dir, "keel-guests.iso")
+    out = os.path.join(log_dir, f"keel-{tag}.iso")
     subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
     return out
 

@@ -258,7 +258,7 @@ def run_scenario(name, iso, log_dir):
             return c.results
         if custom == "guests":
             guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
-                                          log_dir)
+                                          log_dir, tag=name)
             if kind == "qemu":
                 m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
             else:

@@ -235,7 +235,9 @@ static void test_null_err_callback(void **state)
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
-#define VM_SYNTAX "(expected NAME,kernel=MODULE[,mem=SIZE][,cpus=N])"
+#define VM_SYNTAX                                                                                  \
+	"(expected "                                                                               \
+	"NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart])"
 
 static void assert_vm(unsigned i, const char *name, const char *kernel, uint64_t mem, uint32_t cpus)
 {
@@ -287,6 +289,25 @@ static void test_vm_defaults(void **state)
 	/* Other options keep their defaults. */
 	assert_int_equal(C.loglevel, LOG_INFO);
 	assert_int_equal(C.maxcpus, 0);
+	/* libvirt's defaults: a reboot restarts, a crash stops. */
+	assert_int_equal(C.vms[0].on_reboot, VM_POLICY_RESTART);
+	assert_int_equal(C.vms[0].on_crash, VM_POLICY_STOP);
+}
+
+static void test_vm_policies(void **state)
+{
+	(void)state;
+	assert_int_equal(run("vm=p,kernel=k,on_reboot=stop,on_crash=restart"), 0);
+	assert_int_equal(C.vms[0].on_reboot, VM_POLICY_STOP);
+	assert_int_equal(C.vms[0].on_crash, VM_POLICY_RESTART);
+	assert_int_equal(run("vm=p,on_crash=stop,kernel=k,on_reboot=restart"), 0);
+	assert_int_equal(C.vms[0].on_reboot, VM_POLICY_RESTART);
+	assert_int_equal(C.vms[0].on_crash, VM_POLICY_STOP);
+	vm_rejected("vm=p,kernel=k,on_reboot=destroy",
+		    "vm p: bad on_reboot 'destroy' (expected restart or stop)");
+	vm_rejected("vm=p,kernel=k,on_crash=", "vm p: bad on_crash '' (expected restart or stop)");
+	vm_rejected("vm=p,kernel=k,on_crash=stop,on_crash=stop", "vm p: repeated key 'on_crash'");
+	assert_int_equal(C.nvms, 0);
 }
 
 static void test_vm_mem_sizes(void **state)
@@ -422,14 +443,17 @@ static void test_vm_bad_cpus(void **state)
 static void test_vm_bad_keys(void **state)
 {
 	(void)state;
-	vm_rejected("vm=web,kernel=k,foo=1",
-		    "vm web: unknown key 'foo' (expected kernel=, mem= or cpus=)");
-	vm_rejected("vm=web,name=x,kernel=k",
-		    "vm web: unknown key 'name' (expected kernel=, mem= or cpus=)");
-	vm_rejected("vm=web,KERNEL=k",
-		    "vm web: unknown key 'KERNEL' (expected kernel=, mem= or cpus=)");
-	vm_rejected("vm=web,kernel=k,=1",
-		    "vm web: unknown key '' (expected kernel=, mem= or cpus=)");
+	vm_rejected(
+	    "vm=web,kernel=k,foo=1",
+	    "vm web: unknown key 'foo' (expected kernel=, mem=, cpus=, on_reboot= or on_crash=)");
+	vm_rejected(
+	    "vm=web,name=x,kernel=k",
+	    "vm web: unknown key 'name' (expected kernel=, mem=, cpus=, on_reboot= or on_crash=)");
+	vm_rejected("vm=web,KERNEL=k", "vm web: unknown key 'KERNEL' (expected kernel=, mem=, "
+				       "cpus=, on_reboot= or on_crash=)");
+	vm_rejected(
+	    "vm=web,kernel=k,=1",
+	    "vm web: unknown key '' (expected kernel=, mem=, cpus=, on_reboot= or on_crash=)");
 	vm_rejected("vm=web,kernel=k,mem=8M,mem=16M", "vm web: repeated key 'mem'");
 	vm_rejected("vm=web,kernel=k,kernel=k", "vm web: repeated key 'kernel'");
 	vm_rejected("vm=web,cpus=1,kernel=k,cpus=1", "vm web: repeated key 'cpus'");
@@ -530,6 +554,7 @@ int main(void)
 	    cmocka_unit_test(test_null_err_callback),
 	    cmocka_unit_test(test_vm_good),
 	    cmocka_unit_test(test_vm_defaults),
+	    cmocka_unit_test(test_vm_policies),
 	    cmocka_unit_test(test_vm_mem_sizes),
 	    cmocka_unit_test(test_vm_many_and_mixed),
 	    cmocka_unit_test(test_vm_bad_name),

@@ -1,0 +1,2 @@
+UNIT_TESTS += test_pm
+test_pm_SRCS := kernel/vdev/pm.c
