@@ -572,6 +572,7 @@ static void apply_fix(cpuid_host_fn host, void *ctx, const struct cpuid_guest *g
 	case FIX_HV_TSC: {
 		uint64_t khz = g->tsc_hz / 1000;
 		out->eax = khz > HV_TSC_KHZ_MAX ? (uint32_t)HV_TSC_KHZ_MAX : (uint32_t)khz;
+		out->ebx = out->eax; /* the virtual LAPIC timer counts the TSC */
 		break;
 	}
 	case FIX_MAX_EXT:

@@ -7,6 +7,7 @@
 #include "core/fmt.h"
 #include "core/printk.h"
 #include "cpu/fpu.h"
+#include "cpu/timer.h"
 #include "keel/hypercall.h"
 #include "keel/kstring.h"
 #include "keel/x86.h"
@@ -237,7 +238,7 @@ static void host_cpuid(void *ctx, uint32_t leaf, uint32_t sub, struct cpuid_regs
 static const uint32_t *guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_cache_entry *c = &v->cpuid_cache[(leaf ^ (sub * 5)) % VCPU_CPUID_CACHE];
-	struct cpuid_guest g = {v->id, v->vm->nvcpus, 0};
+	struct cpuid_guest g = {v->id, v->vm->nvcpus, tsc_hz()};
 	struct cpuid_regs out;
 
 	if (c->valid && c->leaf == leaf && c->sub == sub)
