@@ -173,12 +173,18 @@ void vmx_decode_exit(const struct vmx_exit_raw *raw, struct vm_exit *e)
 {
 	uint32_t basic = raw->reason & VMX_EXIT_REASON_BASIC_MASK;
 
-	memset(e, 0, sizeof(*e));
+	/* Field by field, not a memset: this runs on every exit and the
+	 * struct carries a message buffer. */
+	e->next_rip_known = false;
+	e->next_rip = 0;
+	e->insn = INSN_EXIT_KIND_COUNT;
+	e->detail[0] = '\0';
 	e->hw_code = raw->reason;
 	e->hw_info1 = raw->qual;
 	e->hw_info2 = raw->gpa;
 	if (raw->reason & VMX_EXIT_REASON_ENTRY_FAIL) {
 		e->reason = VMEXIT_INVALID_STATE;
+		e->vectoring = (struct guest_event){0};
 		return;
 	}
 	e->vectoring = event_of(raw->idt_info, raw->idt_error, raw->insn_len);

@@ -1,12 +1,19 @@
 #!/usr/bin/python3
 """Keel exit-cost benchmark (`make bench`): boots Keel with one VM running the
-`bench` test guest (tests/guests/bench.c) under QEMU TCG with icount, where
-one TSC tick is one emulated instruction, and prints the guest's figures: the
-cost in instructions of one VM-exit round trip for CPUID, port I/O and MMIO.
-It boots twice and checks that both runs give identical figures.
+`bench` test guest (tests/guests/bench.c) on each virtualization backend, in
+an emulator that counts instructions, and prints the guest's figures: the
+cost of one VM-exit round trip for CPUID, port I/O and MMIO, in TSC ticks.
 
-Standard library only. Exit status 0 when every run passed its checks and
-the runs agree; the targets are reported, not enforced."""
+- AMD-V (SVM): QEMU TCG `-cpu max` with icount (shift 0): one TSC tick is
+  one emulated instruction.
+- Intel VT-x: Bochs `corei7_skylake_x` with `clock: sync=none`: the TSC is
+  Bochs's tick counter, which advances once per emulated instruction
+  (`ips` only sets how many ticks make a second).
+
+Each backend is booted twice (`--runs`) and its runs must give identical
+figures. Standard library only. Exit status 0 when every run passed its
+checks and each backend's runs agree; the targets are reported, not
+enforced."""
 import argparse
 import os
 import re
@@ -17,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from keelboot import BootError, Machine, PROMPT, QemuMachine  # noqa: E402
+from keelboot import BochsMachine, BootError, Machine, PROMPT, QemuMachine  # noqa: E402
 from guest_suite import parse_vms  # noqa: E402
 
 VM = "bench"
@@ -28,7 +35,15 @@ VM_MEM = "16M"
 # repeatable.
 QEMU_FLAGS = ["-accel", "tcg,thread=single", "-icount", "shift=0,sleep=off", "-smp", "1",
               "-seed", "1", "-cpu", "max", "-m", "256", "-machine", "pc"]
-BOOT_TIMEOUT = 300   # SeaBIOS + GRUB alone take ~9 s under icount
+# Bochs: BochsMachine's bochsrc (one CPU, `ips=100000000`, `clock: sync=none`,
+# COM1 on a TCP socket) plus these lines. sync=none makes emulated time follow
+# the tick (instruction) count and nothing else; time0 fixes the CMOS clock
+# (the default is the host's time of day); fastboot skips the BIOS boot-menu
+# delay (~300 M instructions).
+BOCHS_MODEL = "corei7_skylake_x"
+BOCHS_RC = ["clock: sync=none, time0=946684800",
+            "romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot"]
+BOOT_TIMEOUT = 300   # SeaBIOS + GRUB alone take ~9 s under icount; Bochs ~6 s
 BENCH_TIMEOUT = 900  # from the prompt to the guest's verdict
 STOP_TIMEOUT = 120
 
@@ -43,8 +58,17 @@ KINDS = {
     "mmio-read": ("MMIO (decoded mov, read)", 600),
 }
 RESULT = re.compile(r"^bench: (\S+) n=(\d+) min=(\d+) median=(\d+) p90=(\d+)$", re.M)
-VERDICT = rb"(PASS|FAIL) bench\b[^\r\n]*"
+# The guest's last line, "PASS bench (N checks)" or "FAIL bench (N failed)".
+# Waiting for it tolerates one of Keel's own lines inside it (below).
+VERDICT_WAIT = rb"(PASS|FAIL) bench \([^)]{0,200}\)"
+VERDICT = r"(PASS|FAIL) bench \(\d+ (?:checks|failed)\)"
+VM_CRASHED = rb"vm " + VM.encode() + rb": crashed[^\r\n]*\r?\n"
 KEEL_PANIC = rb"PANIC: [^\r\n]*"
+# Keel prints "vm bench: stopped: ..." on the console while it is still
+# forwarding the guest's buffered output, so the line can land inside one of
+# the guest's lines (seen under Bochs, where COM1 drains at 115200 baud of
+# emulated time). It is taken out before the guest's lines are parsed.
+KEEL_VM_LINE = re.compile(r"vm " + VM + r": (?:stopped|crashed)[^\n]*\n")
 
 
 class BenchQemu(QemuMachine):
@@ -57,6 +81,28 @@ class BenchQemu(QemuMachine):
         self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(os.path.join(log_dir, name + ".qemu.log"), "wb"))
         os.set_blocking(self.proc.stdout.fileno(), False)
+
+
+class BenchBochs(BochsMachine):
+    """BochsMachine with the benchmark's bochsrc lines; keeps a copy of the
+    bochsrc in the log directory (BochsMachine removes its own)."""
+
+    def __init__(self, name, log_dir, iso):
+        super().__init__(name, log_dir, iso, cpus=1, megs=256, model=BOCHS_MODEL,
+                         extra_rc=BOCHS_RC)
+        shutil.copy(os.path.join(self.dir, "bochsrc"), os.path.join(log_dir, name + ".bochsrc"))
+
+
+# Backends, in the order they run: what boots Keel, and the line of Keel's
+# boot log that names the backend it picked.
+BACKENDS = {
+    "svm": {"title": "AMD-V (SVM), QEMU 7.2 TCG -cpu max, icount",
+            "short": "SVM (QEMU icount)", "machine": BenchQemu,
+            "virt": "virt: using AMD SVM"},
+    "vmx": {"title": f"Intel VT-x, Bochs 2.7 {BOCHS_MODEL}, clock: sync=none",
+            "short": "VT-x (Bochs skylake_x)", "machine": BenchBochs,
+            "virt": "virt: using Intel VT-x"},
+}
 
 
 def build_iso(keel_elf, guest_elf, out_dir):
@@ -83,7 +129,7 @@ def console_until(m, until, timeout):
     m._write(f"console {VM}\r".encode())
     m.expect(rb"\[attached to " + VM.encode() + rb"; Ctrl-\] detaches\]", 60)
     start = m.pos
-    hit = m.expect(until + rb"|" + KEEL_PANIC, timeout)
+    hit = m.expect(until + rb"|" + VM_CRASHED + rb"|" + KEEL_PANIC, timeout)
     text = bytes(m.out[start:m.pos]).decode(errors="replace")
     if hit.group(0).startswith(b"PANIC: "):
         m.expect(rb"system halted", 30)
@@ -107,21 +153,22 @@ def wait_stopped(m, timeout):
         time.sleep(1)
 
 
-def run_once(iso, log_dir, index):
-    """One boot: returns {results, verdict, vm, times} or raises BootError."""
-    name = f"bench-run{index}"
+def run_once(backend, iso, log_dir, index):
+    """One boot: returns {results, verdict, vm, times, ...} or raises BootError."""
+    name = f"bench-{backend}-run{index}"
     log = os.path.join(log_dir, name + ".serial.log")
     if os.path.exists(log):
         os.unlink(log)
     t0 = time.monotonic()
-    m = BenchQemu(name, log_dir, iso)
+    m = BACKENDS[backend]["machine"](name, log_dir, iso)
     try:
         m.expect(re.escape(PROMPT), BOOT_TIMEOUT)
         t_prompt = time.monotonic()
+        boot_log = bytes(m.out).decode(errors="replace")
         # Attach and wait for the verdict without polling `vms`: the shell
         # shares the one CPU with the guest, so the less it types while the
         # guest measures, the fewer samples it can touch.
-        text = console_until(m, VERDICT, BENCH_TIMEOUT)
+        text = console_until(m, VERDICT_WAIT, BENCH_TIMEOUT)
         t_done = time.monotonic()
         vm, vms_out = wait_stopped(m, STOP_TIMEOUT)
         m._write(b"poweroff\r")
@@ -129,12 +176,17 @@ def run_once(iso, log_dir, index):
             m.close()
     finally:
         m.close()
-    # Drop the NULs of the COM1 benchmark and the terminal's carriage returns.
+    # Drop the NULs of the COM1 benchmark and the terminal's carriage returns,
+    # then Keel's own lines.
     text = text.replace("\x00", "").replace("\r", "")
-    verdict = re.search(VERDICT.decode(), text)
+    keel_lines = [x.rstrip("\n") for x in KEEL_VM_LINE.findall(text)]
+    text = KEEL_VM_LINE.sub("", text)
+    verdict = re.search(VERDICT, text)
     results = {k: tuple(int(x) for x in rest) for k, *rest in RESULT.findall(text)}
+    virt = [ln.strip() for ln in boot_log.splitlines() if ln.startswith("virt: using")]
     return {"results": results, "verdict": verdict.group(0) if verdict else None,
-            "vm": vm, "vms_out": vms_out, "text": text,
+            "vm": vm, "vms_out": vms_out, "text": text, "keel_lines": keel_lines,
+            "virt": virt[0] if virt else None, "log": log,
             "times": (t_prompt - t0, t_done - t_prompt, time.monotonic() - t0)}
 
 
@@ -164,62 +216,127 @@ def table(results):
     return "\n".join(rows)
 
 
+def report_run(backend, i, r):
+    """Prints one run; returns whether it passed."""
+    boot, bench, total = r["times"]
+    vm = r["vm"]
+    print(f"\n{backend} run {i}: boot to prompt {boot:.1f} s, benchmark {bench:.1f} s, "
+          f"whole run {total:.1f} s (wall clock)")
+    print(f"Keel: {r['virt'] or 'no virt: using line in the boot log'}")
+    print(f"guest: {r['verdict'] or 'no verdict on the console'}; VM {vm.get('state')}, "
+          f"exit code {vm.get('code')}{' (' + vm['why'] + ')' if vm.get('why') else ''}")
+    for line in r["text"].splitlines():
+        if line.startswith("not ok"):
+            print("  " + line.rstrip())
+    for line in r["keel_lines"]:
+        print(f"  (Keel's line {line!r} was inside the guest's output; taken out)")
+    exits = [ln.strip() for ln in r["vms_out"].splitlines() if ln.startswith("  exits:")]
+    print("exits by reason (vms bench): " + (exits[0][len("exits:"):].strip() if exits
+                                             else "none listed"))
+    counts = sorted({n for n, *_ in r["results"].values()})
+    print(f"samples per row: {', '.join(map(str, counts)) or 'none'}; figures in TSC ticks "
+          "(= instructions)\n")
+    print(table(r["results"]))
+    passed = ((r["verdict"] or "").startswith("PASS") and vm.get("code") == 1
+              and set(r["results"]) == set(KINDS)
+              and (r["virt"] or "").startswith(BACKENDS[backend]["virt"]))
+    if not passed:
+        print(f"{backend} run {i}: the guest did not pass, a figure is missing or Keel used "
+              f"another backend; serial log {r['log']}")
+    return passed
+
+
+def compare_runs(backend, runs):
+    """Prints whether a backend's runs agree; returns whether their figures do."""
+    same = all(r["results"] == runs[0]["results"] for r in runs[1:])
+    print(f"\n{backend}: deterministic: {'yes' if same else 'NO'}: the figures of the "
+          f"{len(runs)} runs are {'identical' if same else 'different'}")
+    reasons = sorted({k for r in runs for k in r["vm"].get("exits", {})})
+    differ = [f"{k} " + " vs ".join(str(r["vm"].get("exits", {}).get(k, 0)) for r in runs)
+              for k in reasons
+              if len({r["vm"].get("exits", {}).get(k, 0) for r in runs}) > 1]
+    print(f"{backend}: exit counts: " + ("identical across runs" if not differ else
+                                       "differ across runs: " + "; ".join(differ)))
+    return same
+
+
+def summary(done):
+    """One table, a column per backend: median minus the baseline median
+    (the baseline row: its own median), from each backend's first run."""
+    names = list(done)
+    rows = ["| round trip | " + " | ".join(BACKENDS[b]["short"] for b in names) + " | target |",
+            "|---|" + "---:|" * len(names) + "---:|"]
+    for kind, (label, target) in KINDS.items():
+        cells = []
+        for b in names:
+            res = done[b][0]["results"]
+            r, base = res.get(kind), res.get("baseline")
+            if r is None or base is None:
+                cells.append("missing")
+                continue
+            cell = str(r[2] if target is None else r[2] - base[2])
+            if r[1] != r[3]:
+                cell += f" (min {r[1]}, p90 {r[3]})"
+            cells.append(cell)
+        goal = "-" if target is None else f"<= {target}"
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | {goal} |")
+    return "\n".join(rows)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iso", default="build/keel.iso",
                     help="Keel's ISO; keel.elf beside it is what gets booted")
     ap.add_argument("--guests", default="build/guests", help="directory with bench.elf")
     ap.add_argument("--out", default="build/bench", help="logs and the bench ISO")
-    ap.add_argument("--runs", type=int, default=2, help="boots to compare (default 2)")
+    ap.add_argument("--runs", type=int, default=2, help="boots per backend to compare (default 2)")
+    ap.add_argument("--backend", default=",".join(BACKENDS),
+                    help="comma-separated backends to run: " + ", ".join(BACKENDS)
+                    + " (default: all)")
     args = ap.parse_args()
+    backends = [b for b in args.backend.split(",") if b]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown or not backends:
+        ap.error(f"unknown backend(s) {', '.join(unknown) or '(none)'}; "
+                 f"known: {', '.join(BACKENDS)}")
 
+    args.out = os.path.abspath(args.out)  # Bochs runs in a directory of its own
     os.makedirs(args.out, exist_ok=True)
     keel_elf = os.path.join(os.path.dirname(os.path.abspath(args.iso)), "keel.elf")
     iso = build_iso(keel_elf, os.path.join(args.guests, VM + ".elf"), args.out)
-    print(f"QEMU: qemu-system-x86_64 {' '.join(QEMU_FLAGS)} -cdrom {iso}")
-    print(f"Keel: vm={VM},kernel={VM},mem={VM_MEM}; logs in {args.out}/", flush=True)
+    print(f"Keel: vm={VM},kernel={VM},mem={VM_MEM}; ISO {iso}; logs in {args.out}/")
+    if "svm" in backends:
+        print(f"svm: qemu-system-x86_64 {' '.join(QEMU_FLAGS)} -cdrom {iso}")
+    if "vmx" in backends:
+        print(f"vmx: bochs, cpu: model={BOCHS_MODEL}, count=1, ips=100000000; "
+              + "; ".join(BOCHS_RC) + f" (whole bochsrc: {args.out}/bench-vmx-run1.bochsrc)")
+    sys.stdout.flush()
 
-    runs, ok = [], True
-    for i in range(1, args.runs + 1):
-        try:
-            r = run_once(iso, args.out, i)
-        except BootError as e:
-            print(f"\nrun {i}: {e}")
-            return 1
-        runs.append(r)
-        boot, bench, total = r["times"]
-        vm = r["vm"]
-        print(f"\nrun {i}: boot to prompt {boot:.1f} s, benchmark {bench:.1f} s, "
-              f"whole run {total:.1f} s (wall clock)")
-        print(f"guest: {r['verdict'] or 'no verdict on the console'}; VM {vm.get('state')}, "
-              f"exit code {vm.get('code')}{' (' + vm['why'] + ')' if vm.get('why') else ''}")
-        for line in r["text"].splitlines():
-            if line.startswith("not ok"):
-                print("  " + line.rstrip())
-        exits = [ln.strip() for ln in r["vms_out"].splitlines() if ln.startswith("  exits:")]
-        print("exits by reason (vms bench): " + (exits[0][len("exits:"):].strip() if exits
-                                                 else "none listed"))
-        counts = sorted({n for n, *_ in r["results"].values()})
-        print(f"samples per row: {', '.join(map(str, counts)) or 'none'}; figures in TSC ticks "
-              "(= instructions)\n")
-        print(table(r["results"]))
-        passed = (r["verdict"] or "").startswith("PASS") and vm.get("code") == 1
-        if not passed or set(r["results"]) != set(KINDS):
-            print(f"run {i}: the guest did not pass or a figure is missing; "
-                  f"serial log {os.path.join(args.out, f'bench-run{i}.serial.log')}")
-            ok = False
+    ok, done, t_all = True, {}, time.monotonic()
+    for backend in backends:
+        print(f"\n=== {backend}: {BACKENDS[backend]['title']}", flush=True)
+        runs = []
+        for i in range(1, args.runs + 1):
+            try:
+                r = run_once(backend, iso, args.out, i)
+            except BootError as e:
+                print(f"\n{backend} run {i}: {e}")
+                ok = False
+                break
+            runs.append(r)
+            ok = report_run(backend, i, r) and ok
+            sys.stdout.flush()
+        if runs:
+            done[backend] = runs
+        if len(runs) > 1:
+            ok = compare_runs(backend, runs) and ok
 
-    if len(runs) > 1:
-        same = all(r["results"] == runs[0]["results"] for r in runs[1:])
-        print(f"\ndeterministic: {'yes' if same else 'NO'}: the figures of the {len(runs)} runs "
-              f"are {'identical' if same else 'different'}")
-        reasons = sorted({k for r in runs for k in r["vm"].get("exits", {})})
-        differ = [f"{k} " + " vs ".join(str(r["vm"].get("exits", {}).get(k, 0)) for r in runs)
-                  for k in reasons
-                  if len({r["vm"].get("exits", {}).get(k, 0) for r in runs}) > 1]
-        print("exit counts: " + ("identical across runs" if not differ else
-                                 "differ across runs: " + "; ".join(differ)))
-        ok = ok and same
+    if done:
+        print("\n=== summary: median minus the baseline median, in TSC ticks (= instructions); "
+              "the baseline row is its own median; first run of each backend\n")
+        print(summary(done))
+    print(f"\nmake bench: {'passed' if ok else 'FAILED'} in {time.monotonic() - t_all:.0f} s "
+          "(wall clock)")
     return 0 if ok else 1
 
 

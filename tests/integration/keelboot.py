@@ -131,7 +131,10 @@ def free_port():
 
 
 class BochsMachine(Machine):
-    def __init__(self, name, log_dir, iso, cpus=1, megs=256, model="corei7_skylake_x"):
+    def __init__(self, name, log_dir, iso, cpus=1, megs=256, model="corei7_skylake_x",
+                 extra_rc=()):
+        """extra_rc: more bochsrc lines, written after the defaults (a later
+        line sets again the options it names, e.g. `clock: sync=none, time0=1`)."""
         super().__init__(name, log_dir)
         self.dir = tempfile.mkdtemp(prefix="keel-bochs-", dir=log_dir)
         port = free_port()
@@ -151,6 +154,7 @@ panic: action=fatal
 mouse: enabled=0
 magic_break: enabled=1
 """)
+            f.writelines(line + "\n" for line in extra_rc)
         dbg = os.path.join(self.dir, "dbg.rc")
         with open(dbg, "w") as f:
             f.write("c\nquit\n")
