@@ -60,8 +60,13 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/unit/%)
 # ---- test guests (multiboot v1 kernels run under Keel) ----
 -include tests/guests/guests.mk
 
+# Every header is a prerequisite: a test built from several sources in one
+# compiler run gets no reliable dependency file, and a stale test binary
+# would hide a broken build.
+UNIT_HEADERS := $(shell find kernel drivers mgmt vmx svm -name '*.h' 2>/dev/null)
+
 define unit_rule
-$(BUILD)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS)
+$(BUILD)/unit/$(1): tests/unit/$(1).c $$($(1)_SRCS) $$(UNIT_HEADERS)
 	@mkdir -p $$(dir $$@)
 	$$(HOSTCC) $$(HOSTCFLAGS) -o $$@ $$(filter %.c,$$^) $$(HOSTLIBS)
 endef

@@ -5,10 +5,12 @@
 #include "keel/x86.h"
 #include "cpu/timer.h"
 #include "mgmt/commands.h"
+#include "vm/sched.h"
 #include "vm/vm.h"
 
 #define DETACH_KEY 0x1D /* Ctrl-] */
 #define CONSOLE_CHUNK 256
+#define TYPED_MAX 256 /* typed bytes held while the guest's UART is full */
 
 static struct vm *lookup(const struct shell_io *io, const char *name)
 {
@@ -95,10 +97,44 @@ static bool drain(const struct shell_io *io, struct vm *vm, uint64_t *cursor)
 	return n > 0;
 }
 
+/* Typed bytes waiting for room in the guest's receive FIFO. */
+struct typed {
+	uint8_t buf[TYPED_MAX];
+	unsigned head, n;
+};
+
+static bool typed_put(struct typed *q, uint8_t c)
+{
+	if (q->n == TYPED_MAX)
+		return false;
+	q->buf[(q->head + q->n++) % TYPED_MAX] = c;
+	return true;
+}
+
+static void typed_pop(struct typed *q)
+{
+	q->head = (q->head + 1) % TYPED_MAX;
+	q->n--;
+}
+
+/* A typed byte for the guest's COM1; false while its receive FIFO is full
+ * (the caller keeps the byte and tries again: nothing typed is lost). */
+static bool type_into(struct vm *vm, uint8_t c)
+{
+	uint64_t f = spin_lock_irqsave(&vm->lock);
+	bool ok = vpc_console_input(vm, c);
+
+	spin_unlock_irqrestore(&vm->lock, f);
+	if (ok && vm->vcpus[0])
+		sched_kick_vcpu(vm->vcpus[0]);
+	return ok;
+}
+
 void cmd_console(const struct shell_io *io, int argc, char **argv)
 {
 	struct vm *vm = lookup(io, argv[1]);
 	uint64_t cursor;
+	struct typed q = {0};
 
 	(void)argc;
 	if (!vm)
@@ -113,7 +149,11 @@ void cmd_console(const struct shell_io *io, int argc, char **argv)
 		int c = io->getc(io->ctx);
 		if (c == DETACH_KEY)
 			break;
-		/* Keyboard input has nowhere to go until the full 8250 model. */
+		if (c >= 0 && !typed_put(&q, (uint8_t)c))
+			shell_printf(io,
+				     "\r\n[console: the guest is not reading; input dropped]\r\n");
+		while (q.n && type_into(vm, q.buf[q.head]))
+			typed_pop(&q);
 		if (!drain(io, vm, &cursor) && c < 0 && io->idle)
 			io->idle(io->ctx);
 	}

@@ -10,6 +10,7 @@
 #include "mm/kmem.h"
 #include "cpu/fpu.h"
 #include "drivers/pic/pic8259.h"
+#include "drivers/rtc/cmos.h"
 #include "vm/sched.h"
 #include "vm/virt.h"
 
@@ -155,6 +156,7 @@ void platform_init_cpus(void)
 	uint64_t lapic_hz;
 
 	timer_init();
+	cmos_init();
 	pic_disable();
 	lapic_init();
 	percpu_setup(0, lapic_id());

@@ -38,10 +38,10 @@
 #define L1_ECX_DCA BIT(18) /* hidden */
 #define L1_ECX_SSE4_1 BIT(19)
 #define L1_ECX_SSE4_2 BIT(20)
-#define L1_ECX_X2APIC BIT(21) /* hidden for now: xAPIC MMIO only */
+#define L1_ECX_X2APIC BIT(21) /* always on: the vLAPIC has both interfaces */
 #define L1_ECX_MOVBE BIT(22)
 #define L1_ECX_POPCNT BIT(23)
-#define L1_ECX_TSC_DEADLINE BIT(24) /* hidden for now: not emulated */
+#define L1_ECX_TSC_DEADLINE BIT(24) /* always on: the vLAPIC timer has the mode */
 #define L1_ECX_AESNI BIT(25)
 #define L1_ECX_XSAVE BIT(26)
 #define L1_ECX_OSXSAVE BIT(27) /* guest CR4 state: exit handler sets it */
@@ -367,7 +367,7 @@ static const struct cpuid_rule rules[] = {
     {0x1,
      CPUID_SUB_ANY,
      {ALL, L1_EBX_BRAND_INDEX | L1_EBX_CLFLUSH_SIZE, L1_ECX_PASS, L1_EDX_PASS},
-     {0, 0, L1_ECX_HYPERVISOR, L1_EDX_HTT},
+     {0, 0, L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE, L1_EDX_HTT | L1_EDX_APIC},
      FIX_LEAF1},
     /* Cache/TLB descriptors. */
     {0x2, CPUID_SUB_ANY, {ALL, ALL, ALL, ALL}, {0, 0, 0, 0}, FIX_NONE},

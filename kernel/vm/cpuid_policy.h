@@ -53,7 +53,7 @@ struct cpuid_guest {
 #define CPUID_GUEST_MAX_BASIC 0x16u
 #define CPUID_GUEST_MAX_EXT 0x80000008u
 #define CPUID_HV_BASE 0x40000000u
-#define CPUID_HV_MAX 0x40000001u    /* highest Keel hypervisor leaf */
+#define CPUID_HV_MAX 0x40000001u /* highest Keel hypervisor leaf */
 /* Leaf 0x40000001: EAX = guest TSC frequency in kHz, EBX = the virtual
  * LAPIC timer's input frequency in kHz (the same: it counts the TSC). */
 #define CPUID_HV_FREQ 0x40000001u

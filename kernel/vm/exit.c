@@ -24,9 +24,6 @@
 #define VEC_GP 13
 #define VEC_PF 14
 #define CR4_OSXSAVE (1ull << 18)
-#define APIC_DEFAULT_BASE 0xFEE00000ull
-#define APIC_BASE_BSP (1ull << 8)
-#define APIC_BASE_ENABLE (1ull << 11)
 #define MSR_TSC_AUX 0xC0000103u
 #define CPUID_XSAVE_LEAF 0xDu
 #define BYTES_SHOWN 15
@@ -76,15 +73,72 @@ static void raise_pf(struct vcpu *v, uint64_t cr2, uint32_t error)
 					      .cr2 = cr2};
 }
 
-/* Only vCPU 0 has an interrupt source today: the test device. */
-static int irq_pending(const struct vcpu *v)
+/* What v could take next, from the virtual PC or the test device (vCPU 0
+ * only). The caller holds vm->lock. */
+static bool next_interrupt(struct vcpu *v, struct guest_event *ev, bool *from_testdev)
 {
-	return v->id == 0 ? testdev_irq_pending(&v->vm->testdev) : 0;
+	int vec = v->id == 0 ? testdev_irq_pending(&v->vm->testdev) : 0;
+
+	*from_testdev = false;
+	if (vpc_pending(v->vm, v, ev)) {
+		if (ev->type == GEV_NMI || !vec)
+			return true;
+	}
+	if (!vec)
+		return false;
+	*ev = (struct guest_event){.type = GEV_EXTINT, .vector = (uint8_t)vec};
+	*from_testdev = true;
+	return true;
 }
 
-bool vcpu_irq_deliverable(const struct vcpu *v)
+/* NMIs are taken whatever RFLAGS.IF says; interrupts need IF. */
+static bool can_take(const struct vcpu *v, const struct guest_event *ev)
 {
-	return irq_pending(v) && (v->regs.rflags & RFLAGS_IF);
+	return ev->type == GEV_NMI || (v->regs.rflags & RFLAGS_IF);
+}
+
+static bool deliverable(struct vcpu *v)
+{
+	struct guest_event ev;
+	bool from_testdev;
+
+	return next_interrupt(v, &ev, &from_testdev) && can_take(v, &ev);
+}
+
+bool vcpu_irq_deliverable(struct vcpu *v)
+{
+	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+	bool ok = deliverable(v);
+
+	spin_unlock_irqrestore(&v->vm->lock, f);
+	return ok;
+}
+
+/* Without the VM's lock, for the scheduler, which holds the list lock
+ * (taking vm->lock under it would invert the order exit handling uses). A
+ * stale answer only costs a short slice or a later look: the slice
+ * re-checks under the lock. */
+bool vcpu_irq_hint(struct vcpu *v)
+{
+	return deliverable(v);
+}
+
+static void take_interrupt(struct vcpu *v)
+{
+	struct guest_event ev;
+	bool from_testdev;
+
+	if (!next_interrupt(v, &ev, &from_testdev))
+		return;
+	if (!can_take(v, &ev) || v->ctl.intr_shadow) {
+		v->want_irq_window = true;
+		return;
+	}
+	if (from_testdev)
+		testdev_irq_delivered(&v->vm->testdev);
+	else
+		vpc_ack(v->vm, v, &ev);
+	v->inject = ev;
 }
 
 /* Chooses what to deliver at this entry: an event interrupted by the exit
@@ -92,7 +146,7 @@ bool vcpu_irq_deliverable(const struct vcpu *v)
  * guest can take one now; otherwise asks for an exit when it can. */
 static void prepare_events(struct vcpu *v)
 {
-	int vec;
+	uint64_t f;
 
 	v->want_irq_window = false;
 	if (v->inject.type != GEV_NONE)
@@ -102,15 +156,9 @@ static void prepare_events(struct vcpu *v)
 		v->pending_exc.type = GEV_NONE;
 		return;
 	}
-	vec = irq_pending(v);
-	if (!vec)
-		return;
-	if (!(v->regs.rflags & RFLAGS_IF) || v->ctl.intr_shadow) {
-		v->want_irq_window = true;
-		return;
-	}
-	v->inject = (struct guest_event){.type = GEV_EXTINT, .vector = (uint8_t)vec};
-	testdev_irq_delivered(&v->vm->testdev);
+	f = spin_lock_irqsave(&v->vm->lock);
+	take_interrupt(v);
+	spin_unlock_irqrestore(&v->vm->lock, f);
 }
 
 /* ---- guest memory ---- */
@@ -271,14 +319,26 @@ static uint64_t edx_eax(const struct vcpu *v)
 	return (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
 }
 
+/* The LAPIC's MSRs, under the VM's lock (an x2APIC ICR write reaches other
+ * vCPUs' APICs). */
+static bool lapic_msr(struct vcpu *v, uint32_t index, bool write, uint64_t *val)
+{
+	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+	bool ok = write ? vpc_msr_write(v->vm, v, index, *val) : vpc_msr_read(v->vm, v, index, val);
+
+	if (v->vm->vpc.due_stale)
+		(void)vpc_due(v->vm);
+	spin_unlock_irqrestore(&v->vm->lock, f);
+	return ok;
+}
+
 static bool hook_read(struct vcpu *v, uint32_t index, uint64_t *val)
 {
+	if (vpc_is_lapic_msr(index))
+		return lapic_msr(v, index, false, val);
 	switch (index) {
 	case MSR_IA32_TSC:
 		*val = rdtsc();
-		return true;
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
 		return true;
 	case MSR_IA32_EFER:
 		*val = v->ctl.efer;
@@ -287,16 +347,16 @@ static bool hook_read(struct vcpu *v, uint32_t index, uint64_t *val)
 		*val = v->tsc_aux;
 		return true;
 	}
-	return false; /* TSC-deadline and x2APIC: hidden until the vLAPIC */
+	return false;
 }
 
 static bool hook_write(struct vcpu *v, uint32_t index, uint64_t val)
 {
-	uint64_t efer, apic;
+	uint64_t efer;
 
+	if (vpc_is_lapic_msr(index))
+		return lapic_msr(v, index, true, &val);
 	switch (index) {
-	case MSR_IA32_APIC_BASE: /* relocating or disabling the APIC: not yet */
-		return hook_read(v, index, &apic) && val == apic;
 	case MSR_IA32_EFER:
 		if (msr_efer_write(v->ctl.efer, val, v->ctl.cr0 & CR0_PG, &efer) != MSR_OK)
 			return false;
@@ -311,7 +371,7 @@ static bool hook_write(struct vcpu *v, uint32_t index, uint64_t val)
 			wrmsr(MSR_TSC_AUX, val);
 		return true;
 	}
-	return false; /* TSC writes, TSC-deadline, x2APIC */
+	return false; /* TSC writes: the guest TSC cannot be moved yet */
 }
 
 static void on_msr_read(struct vcpu *v, struct vm_exit *e)
@@ -372,13 +432,21 @@ static void on_msr_write(struct vcpu *v, struct vm_exit *e)
 
 /* ---- device access ---- */
 
+/* A device access, with the accessing vCPU known to the models that
+ * depend on it (the LAPIC page) and the timer deadline refreshed if the
+ * access moved it. */
 static status_t locked_bus(struct vcpu *v, struct bus *b, bool write, uint64_t addr, uint8_t size,
 			   uint64_t *val)
 {
 	struct vm *vm = v->vm;
 	uint64_t f = spin_lock_irqsave(&vm->lock);
-	status_t st = write ? bus_write(b, addr, size, *val) : bus_read(b, addr, size, val);
+	status_t st;
 
+	vm->vpc.accessor = v;
+	st = write ? bus_write(b, addr, size, *val) : bus_read(b, addr, size, val);
+	vm->vpc.accessor = NULL;
+	if (vm->vpc.due_stale)
+		(void)vpc_due(vm);
 	spin_unlock_irqrestore(&vm->lock, f);
 	return st;
 }
@@ -674,20 +742,23 @@ static uint64_t cr_source(const struct vcpu *v, uint8_t gpr)
 	return v->ctl.mode == INSN_MODE_64 ? val : val & 0xFFFFFFFFull;
 }
 
-/* MOV to or from CR8 (the task-priority register): kept per vCPU until the
- * virtual LAPIC owns the TPR. */
+/* MOV to or from CR8: the LAPIC's task priority, bits 7:4 of its TPR. */
 static bool on_cr8(struct vcpu *v, const struct vm_exit *e)
 {
-	uint64_t val;
+	uint64_t val, f;
 
 	if (!e->cr.write) {
-		v->regs.gpr[e->cr.gpr & (GPR_COUNT - 1)] = v->tpr;
+		f = spin_lock_irqsave(&v->vm->lock);
+		v->regs.gpr[e->cr.gpr & (GPR_COUNT - 1)] = vpc_cr8(v->vm, v);
+		spin_unlock_irqrestore(&v->vm->lock, f);
 		return true;
 	}
 	val = cr_source(v, e->cr.gpr);
 	if (val & ~CR8_TPR_MASK)
 		return false;
-	v->tpr = (uint8_t)val;
+	f = spin_lock_irqsave(&v->vm->lock);
+	vpc_set_cr8(v->vm, v, (uint8_t)val);
+	spin_unlock_irqrestore(&v->vm->lock, f);
 	return true;
 }
 
@@ -795,8 +866,12 @@ static void on_nothing(struct vcpu *v, struct vm_exit *e)
 
 static void on_shutdown(struct vcpu *v, struct vm_exit *e)
 {
+	char why[VM_WHY_MAX];
+
 	(void)e;
-	crash(v, "triple fault (shutdown)", "");
+	ksnprintf(why, sizeof(why), "vCPU %u at RIP %#lx: triple fault (shutdown)", v->id,
+		  v->regs.rip);
+	vm_guest_reset(v->vm, true, why);
 }
 
 static void on_invalid(struct vcpu *v, struct vm_exit *e)
@@ -871,6 +946,31 @@ static void save_guest_extended(struct vcpu *v)
 			 : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]));
 }
 
+/* INIT: the vCPU waits for a start-up IPI, its APIC reset (SDM 9.4.1,
+ * 11.4.7.3). SIPI: it starts in real mode at vector * 4 KiB (SDM 9.4.4). */
+static void apply_startup(struct vcpu *v)
+{
+	struct vcpu_sregs s;
+	uint64_t f;
+
+	if (v->init_pending) {
+		v->init_pending = false;
+		f = spin_lock_irqsave(&v->vm->lock);
+		vlapic_reset_init(&v->vm->vpc.lapic[v->id]);
+		spin_unlock_irqrestore(&v->vm->lock, f);
+		vcpu_reset_state(v);
+	}
+	if (!v->sipi_pending || v->wait != VCPU_WAIT_SIPI)
+		return;
+	v->sipi_pending = false;
+	virt_ops()->get_sregs(v, &s);
+	s.seg[VSEG_CS].sel = (uint16_t)(v->sipi_vector << 8);
+	s.seg[VSEG_CS].base = (uint64_t)v->sipi_vector << 12;
+	virt_ops()->set_sregs(v, &s);
+	v->regs.rip = 0;
+	v->wait = VCPU_READY;
+}
+
 /* Guest timers due now fire first (they may make an interrupt
  * deliverable); the slice ends at its time or when the vCPU has nothing to
  * do. */
@@ -878,6 +978,8 @@ static bool may_enter(struct vcpu *v, uint64_t slice_end)
 {
 	uint64_t now = rdtsc();
 
+	if (v->init_pending || v->sipi_pending)
+		apply_startup(v);
 	if (now >= vm_timers_due(v->vm))
 		vm_timers_update(v->vm, now);
 	if (now >= slice_end || v->vm->state != VM_RUNNING)

@@ -15,7 +15,10 @@ void vcpu_run_slice(struct vcpu *v);
 /* Handles one exit (exposed for the run loop and for tests of the rules). */
 void vm_exit_dispatch(struct vcpu *v, struct vm_exit *e);
 
-/* Could an interrupt be delivered to v now (one pending, RFLAGS.IF set)? */
-bool vcpu_irq_deliverable(const struct vcpu *v);
+/* Could an interrupt be delivered to v now (one pending, RFLAGS.IF set, or
+ * an NMI)? Takes the VM's lock. */
+bool vcpu_irq_deliverable(struct vcpu *v);
+/* The same without the lock, as a scheduling hint (see exit.c). */
+bool vcpu_irq_hint(struct vcpu *v);
 
 #endif

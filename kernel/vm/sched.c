@@ -74,12 +74,14 @@ void sched_kick_vcpu(struct vcpu *v)
 }
 
 /* A vCPU no CPU runs that has something to do. Called under the list lock. */
-static bool runnable(const struct vcpu *v, uint64_t now)
+static bool runnable(struct vcpu *v, uint64_t now)
 {
 	if (v->cpu >= 0 || v->vm->state != VM_RUNNING)
 		return false;
+	if (v->init_pending || v->sipi_pending)
+		return true;
 	if (v->wait == VCPU_HALTED)
-		return vcpu_irq_deliverable(v) || vm_timers_due(v->vm) <= now;
+		return vcpu_irq_hint(v) || vm_timers_due(v->vm) <= now;
 	return v->wait == VCPU_READY;
 }
 
@@ -133,6 +135,7 @@ static bool run_one(void)
 	}
 	vcpu_run_slice(v);
 	release(v);
+	vm_reboot_if_pending(v->vm);
 	return true;
 }
 

@@ -21,6 +21,7 @@
 #define GUEST_CR0_PE (1ull << 0)
 #define GUEST_CR0_ET (1ull << 4)
 #define TR_LIMIT 0x67u
+#define RESET_RIP 0xFFF0ull
 
 static struct spinlock list_lock;
 static struct vm *vm_list;
@@ -143,12 +144,10 @@ static status_t add_devices(struct vm *vm)
 	bus_init(&vm->pio, "pio", BUS_PIO_LIMIT);
 	bus_init(&vm->mmio, "mmio", BUS_MMIO_LIMIT);
 	console_init(&vm->con);
-	uart_out_init(&vm->com1, &vm->con);
 	debugexit_init(&vm->dbgexit, on_debug_exit, vm);
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
 	testdev_init(&vm->testdev);
-	st = bus_register(&vm->pio, UART_OUT_COM1_BASE, UART_OUT_LEN, &uart_out_ops, &vm->com1,
-			  "com1");
+	st = vpc_init(vm);
 	if (st == ST_OK)
 		st = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debugexit_ops,
 				  &vm->dbgexit, "debug-exit");
@@ -168,7 +167,6 @@ static status_t add_devices(struct vm *vm)
  * history, so `console` shows what the previous run printed. */
 static void reset_devices(struct vm *vm)
 {
-	uart_out_init(&vm->com1, &vm->con);
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
 	testdev_init(&vm->testdev);
 	vm->has_exit_code = false;
@@ -225,7 +223,7 @@ static void vcpu_reset_soft(struct vcpu *v)
 	v->wait = v->id == 0 ? VCPU_READY : VCPU_WAIT_SIPI;
 	msr_state_reset(&v->msrs, 0);
 	v->tsc_aux = 0;
-	v->tpr = 0;
+
 	v->xcr0 = FPU_XCR0_X87;
 	fpu_area_init(v->fpu);
 	memset(v->cpuid_cache, 0, sizeof(v->cpuid_cache));
@@ -233,6 +231,28 @@ static void vcpu_reset_soft(struct vcpu *v)
 	memset(&v->data_memo, 0, sizeof(v->data_memo));
 	memset(&v->decode_memo, 0, sizeof(v->decode_memo));
 	memset(&v->ctl, 0, sizeof(v->ctl));
+}
+
+/* INIT (SDM 9.1.1, table 9-1): the reset state, waiting for a start-up
+ * IPI. Called on the vCPU's own CPU. The x87/SSE state and the MSRs are
+ * kept, as INIT keeps them. */
+void vcpu_reset_state(struct vcpu *v)
+{
+	struct vcpu_sregs s;
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rflags = RFLAGS_RESERVED1;
+	v->regs.rip = RESET_RIP;
+	v->inject = (struct guest_event){0};
+	v->pending_exc = (struct guest_event){0};
+	v->want_irq_window = false;
+	v->wait = VCPU_WAIT_SIPI;
+	memset(&v->fetch_memo, 0, sizeof(v->fetch_memo));
+	memset(&v->data_memo, 0, sizeof(v->data_memo));
+	memset(&v->decode_memo, 0, sizeof(v->decode_memo));
+	memset(&v->ctl, 0, sizeof(v->ctl));
+	reset_sregs(&s);
+	virt_ops()->set_sregs(v, &s);
 }
 
 static status_t vcpu_create(struct vm *vm, unsigned id)
@@ -346,7 +366,7 @@ static status_t load_guest(struct vm *vm, char *why, size_t len)
 
 /* ---- management actions ---- */
 
-status_t vm_start(struct vm *vm, char *why, size_t len)
+static status_t start(struct vm *vm, bool reboot, char *why, size_t len)
 {
 	enum vm_state s = vm->state;
 	status_t st = vmstate_apply(&s, VM_EV_START, why, len);
@@ -356,6 +376,10 @@ status_t vm_start(struct vm *vm, char *why, size_t len)
 	wait_idle(vm);
 	reset_devices(vm);
 	st = load_guest(vm, why, len);
+	if (st == ST_OK && vpc_reset(vm, reboot) != ST_OK) {
+		ksnprintf(why, len, "cannot reset the virtual PC (ACPI tables do not fit)");
+		st = ST_ERANGE;
+	}
 	if (st != ST_OK)
 		return st;
 	for (unsigned i = 0; i < VMEXIT_REASON_COUNT; i++)
@@ -369,6 +393,53 @@ status_t vm_start(struct vm *vm, char *why, size_t len)
 	if (st == ST_OK)
 		sched_kick();
 	return st;
+}
+
+status_t vm_start(struct vm *vm, char *why, size_t len)
+{
+	return start(vm, false, why, len);
+}
+
+void vm_guest_reset(struct vm *vm, bool crash, const char *why)
+{
+	enum vm_policy p = crash ? vm->decl.on_crash : vm->decl.on_reboot;
+	const char *key = crash ? "on_crash" : "on_reboot";
+
+	if (p == VM_POLICY_STOP) {
+		vm_guest_end(vm, crash ? VM_EV_CRASH : VM_EV_STOP, "%s (%s=stop)", why, key);
+		return;
+	}
+	vm->reboot_pending = true; /* before the state change, which lets vCPUs leave */
+	vm_guest_end(vm, crash ? VM_EV_CRASH : VM_EV_STOP, "%s (%s=restart): restarting", why, key);
+}
+
+/* Claims the pending reboot under the list lock, so a destroy cannot free
+ * the VM under the restart and two CPUs cannot both restart it. */
+static bool claim_reboot(struct vm *vm)
+{
+	uint64_t f = spin_lock_irqsave(&list_lock);
+	bool mine = vm->reboot_pending && !vm->rebooting;
+
+	if (mine) {
+		vm->reboot_pending = false;
+		vm->rebooting = true;
+	}
+	spin_unlock_irqrestore(&list_lock, f);
+	return mine;
+}
+
+void vm_reboot_if_pending(struct vm *vm)
+{
+	char why[VM_WHY_MAX];
+
+	if (!vm->reboot_pending || !claim_reboot(vm))
+		return;
+	vm->reboots++;
+	if (start(vm, true, why, sizeof(why)) != ST_OK)
+		pr_err("vm %s: restart failed: %s\n", vm->name, why);
+	else
+		pr_info("vm %s: restarted (reboot %lu)\n", vm->name, vm->reboots);
+	__atomic_store_n(&vm->rebooting, false, __ATOMIC_RELEASE);
 }
 
 status_t vm_stop(struct vm *vm, char *why, size_t len)
@@ -423,7 +494,14 @@ static void unlink_vm(struct vm *vm)
 
 status_t vm_destroy(struct vm *vm, char *why, size_t len)
 {
-	status_t st = apply(vm, VM_EV_DESTROY, why, len);
+	uint64_t f = spin_lock_irqsave(&list_lock);
+	status_t st = ST_EBUSY;
+
+	if (vm->rebooting || vm->reboot_pending)
+		ksnprintf(why, len, "cannot destroy vm %s: it is restarting; try again", vm->name);
+	else
+		st = vmstate_apply(&vm->state, VM_EV_DESTROY, why, len);
+	spin_unlock_irqrestore(&list_lock, f);
 
 	if (st != ST_OK)
 		return st;
@@ -525,16 +603,18 @@ uint64_t vm_exits(const struct vm *vm, enum vm_exit_reason r)
 	return n;
 }
 
-/* ---- device timers (until the virtual PC's timers arrive) ---- */
+/* ---- device timers ---- */
 
 uint64_t vm_timers_due(const struct vm *vm)
 {
-	(void)vm;
-	return VDEV_NEVER;
+	return __atomic_load_n(&vm->vpc.due, __ATOMIC_RELAXED);
 }
 
 void vm_timers_update(struct vm *vm, uint64_t now)
 {
-	(void)vm;
-	(void)now;
+	uint64_t f = spin_lock_irqsave(&vm->lock);
+
+	vpc_timers_update(vm, now);
+	(void)vpc_due(vm);
+	spin_unlock_irqrestore(&vm->lock, f);
 }

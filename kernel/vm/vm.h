@@ -18,7 +18,6 @@
 #include "vdev/debugexit.h"
 #include "vdev/fwcfg.h"
 #include "vdev/testdev.h"
-#include "vdev/uart_out.h"
 #include "vm/asid.h"
 #include "vm/bus.h"
 #include "vm/guest_ram.h"
@@ -27,6 +26,7 @@
 #include "vm/vcpu_regs.h"
 #include "vm/virt.h"
 #include "vm/vmstate.h"
+#include "vm/vpc.h"
 
 #define VM_WHY_MAX 160
 #define VCPU_CPUID_CACHE 16 /* recent leaves, direct-mapped */
@@ -69,6 +69,10 @@ struct vcpu {
 	uint64_t hw_pa; /* its physical address, when the backend needs one */
 
 	enum vcpu_wait wait;
+	/* INIT and SIPI another vCPU sent; applied by this vCPU's own CPU at
+	 * its next entry (they change backend state). */
+	bool init_pending, sipi_pending;
+	uint8_t sipi_vector;
 	int cpu;			/* host CPU running it, -1 when none (vm_list_lock) */
 	struct guest_event inject;	/* delivered at the next entry */
 	struct guest_event pending_exc; /* raised by an exit handler */
@@ -76,7 +80,6 @@ struct vcpu {
 
 	struct msr_state msrs;
 	uint64_t tsc_aux;
-	uint8_t tpr; /* CR8 */
 	uint64_t xcr0;
 	void *fpu; /* XSAVE/FXSAVE area: the guest's x87/SSE/AVX state */
 	uint64_t fpu_pa;
@@ -102,13 +105,19 @@ struct vm {
 	struct guest_ram ram;
 	struct bus pio, mmio;
 	struct console con;
-	struct uart_out com1;
+	struct vpc vpc; /* the virtual PC: interrupt controllers, timers, UART, ACPI */
 	struct debugexit dbgexit;
 	struct fwcfg fwcfg;
 	struct testdev testdev;
 
 	unsigned nvcpus;
 	struct vcpu *vcpus[KEEL_MAX_VCPUS];
+
+	/* A guest reset with on_reboot=restart (or a crash with
+	 * on_crash=restart) waits for the scheduler to restart the VM;
+	 * `rebooting` marks the restart in progress (vm_list_lock). */
+	bool reboot_pending, rebooting;
+	uint64_t reboots;
 
 	/* Counts of guest accesses Keel refused or could not place. */
 	uint64_t msr_gp; /* MSRs outside the policy: #GP injected */
@@ -136,15 +145,27 @@ status_t vm_pause(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_resume(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_destroy(struct vm *vm, char *why, size_t len) MUST_CHECK;
 
+/* The guest reset the machine (0xCF9, the 8042, the ACPI reset register,
+ * or a triple fault when `crash`): stops it or asks for a restart, as its
+ * on_reboot / on_crash policy says. */
+void vm_guest_reset(struct vm *vm, bool crash, const char *why);
+/* Restarts a VM whose reset asked for it (the scheduler calls it once the
+ * vCPUs are off their CPUs); CMOS RAM survives. */
+void vm_reboot_if_pending(struct vm *vm);
+
 /* Called from exit handling on the vCPU's CPU: the guest ended the VM.
  * ev is VM_EV_STOP or VM_EV_CRASH; why is kept for `vms`. */
 void vm_guest_end(struct vm *vm, enum vm_event ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Guest timers of the VM's devices (vpc.c): the guest-TSC time the next one
- * is due (VDEV_NEVER: none), and the update that fires those due by now. */
+ * is due (VDEV_NEVER: none; read without the lock: a cached value), and the
+ * update that fires those due by now (takes the VM's lock). */
 uint64_t vm_timers_due(const struct vm *vm);
 void vm_timers_update(struct vm *vm, uint64_t now);
+
+/* INIT: v goes to the reset state and waits for a SIPI (on its own CPU). */
+void vcpu_reset_state(struct vcpu *v);
 
 /* Host bytes the VM holds: RAM, nested tables, vCPU state. */
 uint64_t vm_footprint(const struct vm *vm);

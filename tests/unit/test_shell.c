@@ -31,7 +31,7 @@ static void rec_write(void *ctx, const char *s, size_t n)
 }
 
 static struct rec R;
-static const struct shell_io IO = {&R, rec_write};
+static const struct shell_io IO = {&R, rec_write, NULL, NULL};
 
 static void rec_clear(void)
 {

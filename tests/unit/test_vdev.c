@@ -19,7 +19,7 @@
 #include "vdev/debugexit.h"
 #include "vdev/fwcfg.h"
 #include "vdev/testdev.h"
-#include "vdev/uart_out.h"
+#include "vdev/uart16550.h"
 #include "vm/bus.h"
 
 /* COM1 and its registers (8250 data sheet offsets). */
@@ -46,7 +46,7 @@
 
 static struct bus pio, mmio;
 static struct console con;
-static struct uart_out uart;
+static struct uart16550 uart;
 static struct debugexit dbg;
 static struct fwcfg fwc;
 static struct testdev td;
@@ -68,7 +68,7 @@ static int setup(void **state)
 	bus_init(&pio, "pio", BUS_PIO_LIMIT);
 	bus_init(&mmio, "mmio", BUS_MMIO_LIMIT);
 	console_init(&con);
-	uart_out_init(&uart, &con);
+	uart16550_init(&uart, &con, NULL, NULL, NULL);
 	debugexit_init(&dbg, record_exit, &dbg);
 	fwcfg_init(&fwc, RAM_SIZE, NB_CPUS, MAX_CPUS);
 	testdev_init(&td);
@@ -76,7 +76,7 @@ static int setup(void **state)
 	exit_code = 0;
 	exit_ctx = NULL;
 
-	assert_int_equal(bus_register(&pio, COM1, 8, &uart_out_ops, &uart, "com1"), ST_OK);
+	assert_int_equal(bus_register(&pio, COM1, 8, &uart16550_ops, &uart, "com1"), ST_OK);
 	assert_int_equal(bus_register(&pio, DBG_EXIT, 4, &debugexit_ops, &dbg, "dbg"), ST_OK);
 	assert_int_equal(bus_register(&pio, FWCFG_SEL, 2, &fwcfg_ops, &fwc, "fw_cfg"), ST_OK);
 	assert_int_equal(bus_register(&pio, TD, 0x20, &testdev_pio_ops, &td, "testdev"), ST_OK);
@@ -326,124 +326,6 @@ static void test_console_reinit_under_reader(void **state)
 }
 
 /* ---- 8250 ---- */
-
-static void test_uart_reset_values(void **state)
-{
-	(void)state;
-	assert_int_equal(in(IER, 1), 0);
-	assert_int_equal(in(LCR, 1), 0);
-	assert_int_equal(in(MCR, 1), 0);
-	assert_int_equal(in(SCR, 1), 0);
-	assert_int_equal(in(THR, 1), 0); /* RBR: no input */
-}
-
-static void test_uart_status_registers(void **state)
-{
-	(void)state;
-	/* LSR: THRE (bit 5) and TEMT (bit 6), data ready (bit 0) clear. */
-	assert_int_equal(in(LSR, 1), 0x60);
-	/* IIR: bit 0 set = no interrupt pending; FIFO bits stay 0 after FCR. */
-	assert_int_equal(in(IIR, 1), 0x01);
-	out(IIR, 1, 0xC7); /* FCR: enable and clear FIFOs */
-	assert_int_equal(in(IIR, 1), 0x01);
-	/* MSR: CTS (4), DSR (5), DCD (7). */
-	assert_int_equal(in(MSR, 1), 0xB0);
-	/* Writes to LSR and MSR change nothing. */
-	out(LSR, 1, 0x00);
-	out(MSR, 1, 0x00);
-	assert_int_equal(in(LSR, 1), 0x60);
-	assert_int_equal(in(MSR, 1), 0xB0);
-	assert_int_equal(console_written(&con), 0);
-}
-
-static void test_uart_prints(void **state)
-{
-	(void)state;
-	uint8_t buf[32];
-	uint64_t cursor = 0;
-
-	out(LCR, 1, 0x03); /* 8N1, DLAB=0 */
-	print("Linux\r\n");
-	out(THR, 1, 0x00);
-	out(THR, 1, 0xFF); /* every byte value goes through */
-	assert_int_equal(console_read(&con, &cursor, buf, sizeof(buf), NULL), 9);
-	assert_memory_equal(buf, "Linux\r\n\x00\xFF", 9);
-	/* Status is unchanged by output: a polled driver never waits. */
-	assert_int_equal(in(LSR, 1), 0x60);
-}
-
-static void test_uart_dlab(void **state)
-{
-	(void)state;
-	out(IER, 1, 0x05);
-	out(LCR, 1, 0x83); /* DLAB=1, 8N1 */
-	assert_int_equal(in(LCR, 1), 0x83);
-
-	/* Divisor 0x1201: stored, read back, not printed, IER untouched. */
-	out(THR, 1, 0x01);
-	out(IER, 1, 0x12);
-	assert_int_equal(in(THR, 1), 0x01);
-	assert_int_equal(in(IER, 1), 0x12);
-	assert_int_equal(console_written(&con), 0);
-
-	/* DLAB=0: the same ports are THR/RBR and IER again. */
-	out(LCR, 1, 0x03);
-	assert_int_equal(in(IER, 1), 0x05);
-	assert_int_equal(in(THR, 1), 0x00);
-	out(THR, 1, 'A');
-	assert_int_equal(console_written(&con), 1);
-
-	/* And the latch kept its value across the switch. */
-	out(LCR, 1, 0x80);
-	assert_int_equal(in(THR, 1), 0x01);
-	assert_int_equal(in(IER, 1), 0x12);
-	/* LSR/MSR/IIR/SCR do not depend on DLAB. */
-	assert_int_equal(in(LSR, 1), 0x60);
-	assert_int_equal(in(IIR, 1), 0x01);
-}
-
-static void test_uart_masks_and_scratch(void **state)
-{
-	(void)state;
-	/* Linux's probe: IER 0 reads 0, IER 0x0F reads 0x0F. */
-	out(IER, 1, 0x00);
-	assert_int_equal(in(IER, 1), 0x00);
-	out(IER, 1, 0x0F);
-	assert_int_equal(in(IER, 1), 0x0F);
-	out(IER, 1, 0xFF); /* bits 4-7 are not defined */
-	assert_int_equal(in(IER, 1), 0x0F);
-	out(MCR, 1, 0xFF); /* DTR RTS OUT1 OUT2 LOOP */
-	assert_int_equal(in(MCR, 1), 0x1F);
-	out(MCR, 1, 0x0B);
-	assert_int_equal(in(MCR, 1), 0x0B);
-	out(SCR, 1, 0xA5);
-	assert_int_equal(in(SCR, 1), 0xA5);
-	out(SCR, 1, 0x5A);
-	assert_int_equal(in(SCR, 1), 0x5A);
-	out(LCR, 1, 0x7F);
-	assert_int_equal(in(LCR, 1), 0x7F);
-}
-
-static void test_uart_wide_access(void **state)
-{
-	(void)state;
-	uint8_t buf[4];
-	uint64_t cursor = 0;
-
-	/* A word write to THR prints only its low byte and leaves IER alone. */
-	out(THR, 2, 0x4241);
-	assert_int_equal(console_read(&con, &cursor, buf, sizeof(buf), NULL), 1);
-	assert_int_equal(buf[0], 0x41);
-	assert_int_equal(in(IER, 1), 0);
-	/* Wide reads return the one register, zero-extended. */
-	assert_int_equal(in(LSR, 2), 0x0060);
-	out(SCR - 3, 4, 0x11223344); /* MCR gets 0x44 & 0x1F, SCR untouched */
-	assert_int_equal(in(MCR, 1), 0x04);
-	assert_int_equal(in(SCR, 1), 0x00);
-	assert_int_equal(in(MCR, 4), 0x04);
-	/* A dword at offset 6 runs past port 7: empty bus space. */
-	assert_int_equal(in(MSR, 4), 0xFFFFFFFF);
-}
 
 /* ---- isa-debug-exit ---- */
 
@@ -982,12 +864,6 @@ int main(void)
 	    cmocka_unit_test_setup(test_console_chunks_across_wrap, setup),
 	    cmocka_unit_test_setup(test_console_short_reads_at_wrap, setup),
 	    cmocka_unit_test_setup(test_console_reinit_under_reader, setup),
-	    cmocka_unit_test_setup(test_uart_reset_values, setup),
-	    cmocka_unit_test_setup(test_uart_status_registers, setup),
-	    cmocka_unit_test_setup(test_uart_prints, setup),
-	    cmocka_unit_test_setup(test_uart_dlab, setup),
-	    cmocka_unit_test_setup(test_uart_masks_and_scratch, setup),
-	    cmocka_unit_test_setup(test_uart_wide_access, setup),
 	    cmocka_unit_test_setup(test_debugexit_codes, setup),
 	    cmocka_unit_test_setup(test_debugexit_offsets_and_reads, setup),
 	    cmocka_unit_test_setup(test_fwcfg_items, setup),
