@@ -108,6 +108,8 @@ const struct shell_cmd mgmt_commands[] = {
     {"start", "NAME", "start a defined, stopped or crashed VM (reloads its kernel)", 1, 1,
      cmd_start},
     {"stop", "NAME", "stop a running or paused VM at once", 1, 1, cmd_stop},
+    {"shutdown", "NAME", "press a running VM's ACPI power button (the guest powers off)", 1, 1,
+     cmd_shutdown},
     {"pause", "NAME", "pause a running VM", 1, 1, cmd_pause},
     {"resume", "NAME", "resume a paused VM", 1, 1, cmd_resume},
     {"destroy", "NAME", "remove a VM that is not running and free its memory", 1, 1, cmd_destroy},

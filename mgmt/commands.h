@@ -13,6 +13,7 @@ void cmd_console(const struct shell_io *io, int argc, char **argv);
 void cmd_start(const struct shell_io *io, int argc, char **argv);
 void cmd_stop(const struct shell_io *io, int argc, char **argv);
 void cmd_pause(const struct shell_io *io, int argc, char **argv);
+void cmd_shutdown(const struct shell_io *io, int argc, char **argv);
 void cmd_resume(const struct shell_io *io, int argc, char **argv);
 void cmd_destroy(const struct shell_io *io, int argc, char **argv);
 extern const size_t mgmt_ncommands;

@@ -56,6 +56,8 @@ static void print_vm(const struct shell_io *io, const struct vm *vm)
 		     vmstate_name(vm->state), vm->decl.mem >> 20, vm->nvcpus,
 		     vm_footprint(vm) >> 10);
 	print_uptime(io, vm);
+	if (vm->reboots)
+		shell_printf(io, ", %lu reboot(s)", vm->reboots);
 	if (vm->has_exit_code)
 		shell_printf(io, ", exit code %u", vm->exit_code);
 	if (vm->why[0])
@@ -186,6 +188,12 @@ void cmd_stop(const struct shell_io *io, int argc, char **argv)
 {
 	(void)argc;
 	act(io, argv[1], vm_stop, "stopped");
+}
+
+void cmd_shutdown(const struct shell_io *io, int argc, char **argv)
+{
+	(void)argc;
+	act(io, argv[1], vm_shutdown, "power button pressed");
 }
 
 void cmd_pause(const struct shell_io *io, int argc, char **argv)

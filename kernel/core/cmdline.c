@@ -350,6 +350,17 @@ static bool vm_on_crash(struct vm_decl *d, struct slice name, struct slice v, ch
 	return vm_policy_key(&d->on_crash, "on_crash", name, v, why);
 }
 
+static bool vm_autostart(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	if (slice_eq(v, "yes") || slice_eq(v, "no")) {
+		d->autostart = slice_eq(v, "yes");
+		return true;
+	}
+	vm_err(why, name, "bad autostart '%.*s%s' (expected yes or no)", quote_len(v), v.p,
+	       quote_tail(v));
+	return false;
+}
+
 struct vm_key {
 	const char *name;
 	bool (*set)(struct vm_decl *d, struct slice name, struct slice v, char *why);
@@ -358,7 +369,9 @@ struct vm_key {
 /* kernel= first: vm_settings requires it. */
 static const struct vm_key vm_keys[] = {
     {"kernel", vm_kernel},	 {"mem", vm_mem},	    {"cpus", vm_cpus},
-    {"on_reboot", vm_on_reboot}, {"on_crash", vm_on_crash},
+    {"on_reboot", vm_on_reboot},
+    {"on_crash", vm_on_crash},
+    {"autostart", vm_autostart},
 };
 
 #define VM_NKEYS (sizeof(vm_keys) / sizeof(vm_keys[0]))
@@ -381,8 +394,8 @@ static bool vm_settings(struct vm_decl *d, struct slice name, struct slice rest,
 			k++;
 		if (k == VM_NKEYS) {
 			vm_err(why, name,
-			       "unknown key '%.*s%s' (expected kernel=, mem=, cpus=, on_reboot= "
-			       "or on_crash=)",
+			       "unknown key '%.*s%s' (expected kernel=, mem=, cpus=, on_reboot=, "
+			       "on_crash= or autostart=)",
 			       quote_len(key), key.p, quote_tail(key));
 			return false;
 		}
@@ -435,6 +448,7 @@ static bool opt_vm(struct keel_config *c, struct slice v, char *why)
 	d.cpus = 1;
 	d.on_reboot = VM_POLICY_RESTART;
 	d.on_crash = VM_POLICY_STOP;
+	d.autostart = true;
 	if (!vm_settings(&d, name, rest, why))
 		return false;
 	c->vms[c->nvms++] = d;
@@ -447,7 +461,8 @@ static const struct option options[] = {
     {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
     {"maxcpus", "1-1024", opt_maxcpus},
     {"vm",
-     "NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]",
+     "NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]"
+     "[,autostart=yes|no]",
      opt_vm},
 };
 

@@ -2,6 +2,7 @@
 #ifndef KEEL_CORE_CMDLINE_H
 #define KEEL_CORE_CMDLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum log_level {
@@ -16,7 +17,8 @@ enum log_level {
 };
 
 /* VM declarations, once per VM:
- * vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart] */
+ * vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]
+ *    [,autostart=yes|no] */
 #define KEEL_MAX_VMS 16
 #define KEEL_MAX_VCPUS 16 /* per VM */
 #define VM_NAME_MAX 15	  /* characters of [A-Za-z0-9_-] */
@@ -37,6 +39,7 @@ struct vm_decl {
 	uint32_t cpus;
 	enum vm_policy on_reboot; /* default restart */
 	enum vm_policy on_crash;  /* default stop */
+	bool autostart;		  /* start at boot (default), or wait for `start` */
 };
 
 struct keel_config {

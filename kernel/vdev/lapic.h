@@ -41,8 +41,8 @@
  * Timer clock: the APIC timer counts the guest TSC (clock->hz) divided by
  * the divide configuration (1, 2, 4, ..., 128), so one count is exactly
  * `divisor` TSC ticks and there is no rounding. The VM core publishes
- * clock->hz as the APIC timer's input frequency (CPUID leaf 0x15 core
- * crystal / 0x16, and to Linux through its TSC-deadline / calibration).
+ * clock->hz as the APIC timer's input frequency in CPUID leaf 0x40000001
+ * EBX (kHz), next to the TSC's in EAX.
  * Nothing ticks in the background: counts are computed from clock->now.
  * vlapic_timer_due says when the next expiry is; vlapic_timer_update, called
  * at or after that time, fires it.

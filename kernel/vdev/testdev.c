@@ -93,6 +93,8 @@ static uint64_t read_reg32(const struct testdev *t, uint64_t off)
 		return t->mmio_count;
 	case TESTDEV_IRQ_DELIVERED:
 		return t->delivered;
+	case TESTDEV_HOST_EPOCH:
+		return t->host_epoch ? (uint32_t)t->host_epoch() : 0;
 	default:
 		return ALL_ONES;
 	}

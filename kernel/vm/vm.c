@@ -11,6 +11,7 @@
 #include "keel/x86.h"
 #include "main/platform.h"
 #include "mm/kmem.h"
+#include "drivers/rtc/cmos.h"
 #include "vm/mb1.h"
 #include "vm/sched.h"
 #include "vdev/vdev.h"
@@ -147,6 +148,7 @@ static status_t add_devices(struct vm *vm)
 	debugexit_init(&vm->dbgexit, on_debug_exit, vm);
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
 	testdev_init(&vm->testdev);
+	vm->testdev.host_epoch = cmos_host_time;
 	st = vpc_init(vm);
 	if (st == ST_OK)
 		st = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debugexit_ops,
@@ -169,6 +171,7 @@ static void reset_devices(struct vm *vm)
 {
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
 	testdev_init(&vm->testdev);
+	vm->testdev.host_epoch = cmos_host_time;
 	vm->has_exit_code = false;
 	vm->exit_code = 0;
 }
@@ -453,6 +456,24 @@ status_t vm_stop(struct vm *vm, char *why, size_t len)
 	return ST_OK;
 }
 
+/* The ACPI power button: a guest with an OS that handles it shuts itself
+ * down (S5); one that does not just sees a status bit. */
+status_t vm_shutdown(struct vm *vm, char *why, size_t len)
+{
+	uint64_t f;
+
+	if (vm->state != VM_RUNNING) {
+		ksnprintf(why, len, "cannot shut down vm %s: it is %s", vm->name,
+			  vmstate_name(vm->state));
+		return ST_EINVAL;
+	}
+	f = spin_lock_irqsave(&vm->lock);
+	vpc_power_button(vm);
+	spin_unlock_irqrestore(&vm->lock, f);
+	sched_kick_vcpu(vm->vcpus[0]);
+	return ST_OK;
+}
+
 status_t vm_pause(struct vm *vm, char *why, size_t len)
 {
 	status_t st = apply(vm, VM_EV_PAUSE, why, len);
@@ -577,6 +598,11 @@ void vm_boot_declared(void)
 			continue;
 		}
 		link_vm(vm);
+		if (!d->autostart) {
+			pr_info("vm %s: defined (autostart=no: start it with 'start %s')\n",
+				d->name, d->name);
+			continue;
+		}
 		if (vm_start(vm, why, sizeof(why)) != ST_OK) {
 			pr_err("vm %s: not started: %s\n", d->name, why);
 			continue;

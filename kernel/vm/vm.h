@@ -142,6 +142,7 @@ struct vm *vm_first(void);
 status_t vm_start(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_stop(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_pause(struct vm *vm, char *why, size_t len) MUST_CHECK;
+status_t vm_shutdown(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_resume(struct vm *vm, char *why, size_t len) MUST_CHECK;
 status_t vm_destroy(struct vm *vm, char *why, size_t len) MUST_CHECK;
 

@@ -16,6 +16,7 @@
 #define DEFAULT_PHYS_BITS 36
 #define CPUID_EXT_ADDR 0x80000008u
 #define VEC_NMI 2
+#define CMOS_RAM_FIRST 0x0E /* after the clock and status registers A-D */
 
 /* ---- clock ---- */
 
@@ -489,15 +490,18 @@ static status_t write_tables(struct vm *vm)
 	return gram_write(&vm->ram, VPC_ACPI_GPA, buf, out.size) ? ST_OK : ST_ERANGE;
 }
 
+/* CMOS RAM is battery-backed: a reset keeps it (guests count boots in
+ * it), while the clock and status registers start over. */
 static void reset_rtc(struct vm *vm, bool reboot)
 {
 	struct vpc *p = &vm->vpc;
-	uint8_t boot_byte = p->rtc.cmos[VPC_CMOS_BOOT_BYTE];
+	uint8_t ram[RTC_CMOS_SIZE - CMOS_RAM_FIRST];
 	struct rtc_config c = {&p->clock, rtc_irq, vm, cmos_host_time(), rdtsc(), vm->decl.mem, 0};
 
+	memcpy(ram, &p->rtc.cmos[CMOS_RAM_FIRST], sizeof(ram));
 	rtc_init(&p->rtc, &c);
-	if (reboot) /* CMOS RAM is battery-backed: a reset keeps it */
-		p->rtc.cmos[VPC_CMOS_BOOT_BYTE] = boot_byte;
+	if (reboot)
+		memcpy(&p->rtc.cmos[CMOS_RAM_FIRST], ram, sizeof(ram));
 }
 
 status_t vpc_reset(struct vm *vm, bool reboot)

@@ -51,7 +51,6 @@
 #define VPC_PM_EVT_PORT 0x600
 #define VPC_PM_CNT_PORT 0x604
 #define VPC_PM_TMR_PORT 0x608
-#define VPC_CMOS_BOOT_BYTE 0x7F /* survives resets: guests may count boots in it */
 
 struct vm;
 struct vcpu;

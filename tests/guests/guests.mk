@@ -9,7 +9,8 @@ BUILD ?= build
 GUEST_CC ?= gcc
 GUEST_OBJCOPY ?= objcopy
 
-GUESTS := hello cpuid msr pio mmio mmio_bad unclaimed irq exc triple spin fpu bench
+GUESTS := hello cpuid msr pio mmio mmio_bad unclaimed irq exc triple spin fpu bench \
+	lapic timers ioapic_pic rtc uart acpi power hostile
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
@@ -21,7 +22,7 @@ GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-p
 	-Wl,--no-warn-rwx-segments -T $(GUEST_DIR)/lib/guest.ld
 
 GUEST_LIB_OBJS := $(GUEST_OUT)/lib/entry.o $(GUEST_OUT)/lib/isr.o $(GUEST_OUT)/lib/rt.o \
-	$(GUEST_OUT)/lib/print.o
+	$(GUEST_OUT)/lib/print.o $(GUEST_OUT)/lib/pc.o
 GUEST_EXTRA_mmio := $(GUEST_OUT)/mmio32.o
 GUEST_EXTRA_fpu := $(GUEST_OUT)/fpu_regs.o
 

@@ -10,33 +10,60 @@ import time
 from keelboot import BootError, PROMPT
 
 GUEST_MEM = "16M"
-# name: (guest file, module string = the guest's command line, expected end)
+# name: (guest file, module string = the guest's command line, expected end,
+#        extra vm= options)
 # "pass": stopped by the debug-exit device with code 1 ((0 << 1) | 1) and
-# "PASS name" on its console. "crash:TEXT": crashed, the reason names TEXT.
-# "runs": still running when the others have ended.
+# "PASS name" on its console. "pass-reboots:N": the same after N guest
+# resets. "crash:TEXT": crashed, the reason names TEXT. "stopped:TEXT":
+# stopped without a verdict, the reason names TEXT. "runs": still running
+# when the others have ended.
 GUESTS = {
-    "hello": ("hello", "hello", "pass"),
-    "cpuid": ("cpuid", "cpuid", "pass"),
-    "msr": ("msr", "msr", "pass"),
-    "pio": ("pio", "pio", "pass"),
-    "mmio": ("mmio", "mmio", "pass"),
-    "unclaimed": ("unclaimed", "unclaimed", "pass"),
-    "irq": ("irq", "irq", "pass"),
-    "exc": ("exc", "exc", "pass"),
+    "hello": ("hello", "hello", "pass", ""),
+    "cpuid": ("cpuid", "cpuid", "pass", ""),
+    "msr": ("msr", "msr", "pass", ""),
+    "pio": ("pio", "pio", "pass", ""),
+    "mmio": ("mmio", "mmio", "pass", ""),
+    "unclaimed": ("unclaimed", "unclaimed", "pass", ""),
+    "irq": ("irq", "irq", "pass", ""),
+    "exc": ("exc", "exc", "pass", ""),
     # two VMs with different register values sharing the CPUs
-    "fpu_a": ("fpu", "fpu_a", "pass"),
-    "fpu_b": ("fpu", "fpu_b", "pass"),
-    "mmio_bad": ("mmio_bad", "mmio_bad", "crash:cannot decode the instruction: 01"),
-    "triple": ("triple", "triple", "crash:triple fault"),
-    "spin": ("spin", "spin", "runs"),
+    "fpu_a": ("fpu", "fpu_a", "pass", ""),
+    "fpu_b": ("fpu", "fpu_b", "pass", ""),
+    "mmio_bad": ("mmio_bad", "mmio_bad", "crash:cannot decode the instruction: 01", ""),
+    "triple": ("triple", "triple", "crash:triple fault", ""),
+    "spin": ("spin", "spin", "runs", ""),
+    # the virtual PC (issue 5)
+    "lapic": ("lapic", "lapic", "pass", ""),
+    "timers": ("timers", "timers", "pass", ""),
+    "ioapic_pic": ("ioapic_pic", "ioapic_pic", "pass", ""),
+    "rtc": ("rtc", "rtc", "pass", ""),
+    "uart": ("uart", "uart", "pass", ""),
+    "acpi": ("acpi", "acpi", "pass", ",cpus=2"),
+    "s5": ("power", "s5 power s5", "stopped:ACPI power-off (S5)", ""),
+    "reboot": ("power", "reboot power reset 3", "pass-reboots:2", ",on_reboot=restart"),
+    "noreboot": ("power", "noreboot power reset 3", "stopped:on_reboot=stop",
+                 ",on_reboot=stop"),
+    "hostile": ("hostile", "hostile", "pass", ""),
+    "witness": ("spin", "witness", "runs", ""),
 }
+# One Keel boot per suite (a boot takes at most 16 VMs and 16 modules). In a
+# sequential suite the guests start one after another, each alone with the
+# spinner (which runs throughout): they time interrupts and counters against
+# the TSC, and ten VMs sharing a CPU would spoil every window.
+SUITES = {
+    "basic": ["hello", "cpuid", "msr", "pio", "mmio", "unclaimed", "irq", "exc", "fpu_a",
+              "fpu_b", "mmio_bad", "triple", "spin"],
+    "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "acpi", "s5", "reboot",
+           "noreboot", "hostile"],
+}
+SEQUENTIAL = {"pc"}
 FINISH_TIMEOUT = 240
 
 
-def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests"):
+def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests", sequential=False):
     """An ISO whose Keel command line declares one VM per test guest. `tag`
     names its build directory, so scenarios running at once do not share."""
-    names = names or list(GUESTS)
+    names = names or SUITES["basic"]
     root = os.path.join(log_dir, "iso-" + tag)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(os.path.join(root, "boot", "grub"))
@@ -47,7 +74,9 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests"):
     for n in names:
         path = GUESTS[n][0] + ".elf"
         shutil.copy(os.path.join(guests_dir, path), os.path.join(root, "guests"))
-        decls.append(f"vm={n},kernel={n},mem={GUEST_MEM}")
+        later = ",autostart=no" if sequential and GUESTS[n][2] != "runs" else ""
+        decls.append(f"vm={n},kernel={GUESTS[n][1].split()[0]},mem={GUEST_MEM}{GUESTS[n][3]}"
+                     + later)
         modules.append(f" module2 /guests/{path} {GUESTS[n][1]}\n")
     with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
@@ -60,7 +89,8 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests"):
 
 
 VM_LINE = re.compile(r"^vm (\S+): (\w+), (\d+) MiB RAM, \d+ vCPU\(s\), holds (\d+) KiB"
-                     r"(?:, up [^,(]*)?(?:, exit code (\d+))?(?: \((.*)\))?\r?$", re.M)
+                     r"(?:, up [^,(]*)?(?:, (\d+) reboot\(s\))?(?:, exit code (\d+))?"
+                     r"(?: \((.*)\))?\r?$", re.M)
 EXITS_LINE = re.compile(r"^  exits:(.*)$", re.M)
 
 
@@ -76,8 +106,9 @@ def parse_vms(out):
         if i + 1 < len(lines) and lines[i + 1].startswith("  exits:"):
             exits = {k: int(v) for k, v in re.findall(r"([\w/-]+)=(\d+)", lines[i + 1])}
         vms[m.group(1)] = {"state": m.group(2), "mem": int(m.group(3)), "holds": int(m.group(4)),
-                           "code": int(m.group(5)) if m.group(5) else None,
-                           "why": m.group(6) or "", "exits": exits}
+                           "reboots": int(m.group(5)) if m.group(5) else 0,
+                           "code": int(m.group(6)) if m.group(6) else None,
+                           "why": m.group(7) or "", "exits": exits}
     return vms
 
 
@@ -87,7 +118,8 @@ def wait_all_ended(m, names, timeout):
     while True:
         vms = parse_vms(m.command("vms", 60))
         waiting = [n for n in names if GUESTS[n][2] != "runs" and
-                   vms.get(n, {}).get("state") in (None, "running", "defined")]
+                   (vms.get(n, {}).get("state") in (None, "running", "defined") or
+                    "restarting" in vms.get(n, {}).get("why", ""))]
         if not waiting or time.monotonic() > deadline:
             return vms, waiting
         time.sleep(2)
@@ -118,13 +150,20 @@ def check_verdicts(c, m, names, vms):
         if vm is None:
             c.check(f"guest {n}: listed by vms", False, "not in vms output")
             continue
-        if want == "pass":
+        if want == "pass" or want.startswith("pass-reboots:"):
             rt_name = GUESTS[n][0].encode()
             found, text = console_text(m, n, rb"(PASS|FAIL) " + re.escape(rt_name))
             ok = vm["state"] == "stopped" and vm["code"] == 1 and f"PASS {GUESTS[n][0]}" in text
             c.check(f"guest {n}: passes (debug exit code 1, PASS on its console)", ok,
                     f"state {vm['state']}, code {vm['code']}, why '{vm['why']}'\n"
                     + text[-3000:])
+            if want.startswith("pass-reboots:"):
+                c.check(f"guest {n}: reset {want[13:]} times and restarted each time",
+                        vm["reboots"] == int(want[13:]), str(vm))
+        elif want.startswith("stopped:"):
+            ok = vm["state"] == "stopped" and want[8:] in vm["why"] and vm["code"] is None
+            c.check(f"guest {n}: stopped because '{want[8:]}'", ok,
+                    f"state {vm['state']}, why '{vm['why']}', code {vm['code']}")
         elif want.startswith("crash:"):
             ok = vm["state"] == "crashed" and want[6:] in vm["why"]
             c.check(f"guest {n}: crashed with the reason '{want[6:]}'", ok,
@@ -135,11 +174,11 @@ def check_verdicts(c, m, names, vms):
             c.check(f"guest {n}: still running", vm["state"] == "running", str(vm))
 
 
-def check_isolation(c, m):
+def check_isolation(c, m, spinner):
     """The spinner keeps making progress after other VMs crashed."""
-    before = parse_vms(m.command("vms spin")).get("spin", {})
+    before = parse_vms(m.command(f"vms {spinner}")).get(spinner, {})
     time.sleep(3)
-    after = parse_vms(m.command("vms spin")).get("spin", {})
+    after = parse_vms(m.command(f"vms {spinner}")).get(spinner, {})
     b, a = before.get("exits", {}).get("io", 0), after.get("exits", {}).get("io", 0)
     c.check("a second VM keeps running after others crashed", a > b > 0,
             f"spin port exits {b} -> {a}")
@@ -186,12 +225,32 @@ def check_lifecycle(c, m):
             out)
 
 
-def run_guest_suite(c, m, names=None):
-    names = names or list(GUESTS)
+def run_in_sequence(c, m, names):
+    """Starts each guest when the one before has ended."""
+    waiting = []
+    for n in names:
+        if GUESTS[n][2] == "runs":
+            continue
+        out = m.command(f"start {n}")
+        if "started" not in out:
+            c.check(f"guest {n}: starts", False, out)
+            continue
+        _, still = wait_all_ended(m, [n], FINISH_TIMEOUT)
+        waiting += still
+    return parse_vms(m.command("vms", 60)), waiting
+
+
+def run_guest_suite(c, m, names=None, sequential=False):
+    names = names or SUITES["basic"]
     m.expect(re.escape(PROMPT), 120)
-    vms, waiting = wait_all_ended(m, names, FINISH_TIMEOUT)
+    if sequential:
+        vms, waiting = run_in_sequence(c, m, names)
+    else:
+        vms, waiting = wait_all_ended(m, names, FINISH_TIMEOUT)
     c.check("every test guest ends", not waiting, f"still running: {waiting}")
     check_verdicts(c, m, names, vms)
     if "spin" in names:
-        check_isolation(c, m)
+        check_isolation(c, m, "spin")
         check_lifecycle(c, m)
+    if "witness" in names:
+        check_isolation(c, m, "witness")

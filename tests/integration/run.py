@@ -14,7 +14,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelboot import BochsMachine, BootError, QemuMachine, PROMPT  # noqa: E402
-from guest_suite import build_guests_iso, run_guest_suite  # noqa: E402
+from guest_suite import SEQUENTIAL, SUITES, build_guests_iso, run_guest_suite  # noqa: E402
 
 SCENARIOS = {
     # name: (kind, cpus, MiB, extra)
@@ -28,20 +28,26 @@ SCENARIOS = {
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
-    "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests"}),
-    "qemu-guests-1cpu": ("qemu", 1, 512, {"custom": "guests"}),
-    "bochs-guests-2cpu": ("bochs", 2, 512, {"custom": "guests"}),
-    "bochs-ryzen-guests-2cpu": ("bochs", 2, 512, {"custom": "guests", "model": "ryzen"}),
+    "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests", "suite": "basic"}),
+    "qemu-guests-1cpu": ("qemu", 1, 512, {"custom": "guests", "suite": "basic"}),
+    "qemu-pc-3cpu": ("qemu", 3, 512, {"custom": "guests", "suite": "pc"}),
+    "bochs-guests-2cpu": ("bochs", 2, 512, {"custom": "guests", "suite": "basic"}),
+    "bochs-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc"}),
+    "bochs-ryzen-guests-2cpu": ("bochs", 2, 512,
+                                {"custom": "guests", "suite": "basic", "model": "ryzen"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
     "bochs-penryn-1cpu": ("bochs", 1, 256, {"model": "core2_penryn_t9600"}),
     "bochs-ryzen-1cpu": ("bochs", 1, 256, {"model": "ryzen"}),
     # make check-slow only: the guest suite with the boot CPU running
     # guests between keystrokes, on both Bochs CPU models.
-    "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests"}),
-    "bochs-ryzen-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "model": "ryzen"}),
+    "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "suite": "basic"}),
+    "bochs-ryzen-guests-1cpu": ("bochs", 1, 512,
+                                {"custom": "guests", "suite": "basic", "model": "ryzen"}),
+    "bochs-ryzen-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc", "model": "ryzen"}),
+    "qemu-pc-1cpu": ("qemu", 1, 512, {"custom": "guests", "suite": "pc"}),
 }
-SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu"}
+SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu"}
 BOOT_TIMEOUT = {"qemu": 60, "bochs": 300}
 
 
@@ -248,6 +254,7 @@ def run_scenario(name, iso, log_dir):
     extra = dict(extra)
     selftest = extra.pop("selftest", None)
     custom = extra.pop("custom", None)
+    suite = extra.pop("suite", "basic")
     c = Checker(name)
     m = None
     try:
@@ -258,12 +265,13 @@ def run_scenario(name, iso, log_dir):
             return c.results
         if custom == "guests":
             guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
-                                          log_dir, tag=name)
+                                          log_dir, SUITES[suite], tag=name,
+                                          sequential=suite in SEQUENTIAL)
             if kind == "qemu":
                 m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
             else:
                 m = BochsMachine(name, log_dir, guests_iso, cpus=cpus, megs=mem_mb, **extra)
-            run_guest_suite(c, m)
+            run_guest_suite(c, m, SUITES[suite], sequential=suite in SEQUENTIAL)
             return c.results
         if custom == "spcr":
             spcr = os.path.join(log_dir, "spcr.bin")
@@ -295,10 +303,14 @@ def run_scenario(name, iso, log_dir):
 
 # Guest-suite scenarios: the matrix column each one fills.
 MATRIX_COLUMNS = {
-    "qemu-guests-2cpu": "SVM, QEMU TCG, 2 CPUs",
+    "qemu-guests-2cpu": "SVM, QEMU TCG",
+    "qemu-pc-3cpu": "SVM, QEMU TCG",
     "qemu-guests-1cpu": "SVM, QEMU TCG, 1 CPU",
+    "qemu-pc-1cpu": "SVM, QEMU TCG, 1 CPU",
     "bochs-guests-2cpu": "VT-x, Bochs skylake_x",
+    "bochs-pc-3cpu": "VT-x, Bochs skylake_x",
     "bochs-ryzen-guests-2cpu": "SVM+NRIPS, Bochs ryzen",
+    "bochs-ryzen-pc-3cpu": "SVM+NRIPS, Bochs ryzen",
     "bochs-guests-1cpu": "VT-x, Bochs skylake_x, 1 CPU",
     "bochs-ryzen-guests-1cpu": "SVM+NRIPS, Bochs ryzen, 1 CPU",
 }
@@ -313,15 +325,15 @@ def print_matrix(results):
         found = re.match(r"guest (\S+):", rest)
         if scen not in MATRIX_COLUMNS or not found:
             continue
-        g = found.group(1)
+        g, col = found.group(1), MATRIX_COLUMNS[scen]
         if g not in guests:
             guests.append(g)
-        if scen not in cols:
-            cols.append(scen)
-        cells[(g, scen)] = cells.get((g, scen), True) and ok
+        if col not in cols:
+            cols.append(col)
+        cells[(g, col)] = cells.get((g, col), True) and ok
     if not cols:
         return
-    heads = [MATRIX_COLUMNS[s] for s in cols]
+    heads = cols
     print("\n| guest | " + " | ".join(heads) + " |")
     print("|---|" + "---|" * len(cols))
     for g in guests:

@@ -79,7 +79,7 @@ static int setup(void **state)
 	assert_int_equal(bus_register(&pio, COM1, 8, &uart16550_ops, &uart, "com1"), ST_OK);
 	assert_int_equal(bus_register(&pio, DBG_EXIT, 4, &debugexit_ops, &dbg, "dbg"), ST_OK);
 	assert_int_equal(bus_register(&pio, FWCFG_SEL, 2, &fwcfg_ops, &fwc, "fw_cfg"), ST_OK);
-	assert_int_equal(bus_register(&pio, TD, 0x20, &testdev_pio_ops, &td, "testdev"), ST_OK);
+	assert_int_equal(bus_register(&pio, TD, TESTDEV_PIO_LEN, &testdev_pio_ops, &td, "testdev"), ST_OK);
 	assert_int_equal(bus_register(&mmio, TD_MMIO, PAGE, &testdev_mmio_ops, &td, "testdev"),
 			 ST_OK);
 	return 0;
@@ -150,7 +150,7 @@ static void test_layout(void **state)
 	assert_int_equal(in(COM1 - 1, 1), 0xFF);
 	assert_int_equal(in(COM1 + 8, 1), 0xFF);
 	assert_int_equal(in(0x512, 1), 0xFF);
-	assert_int_equal(in(0x540, 1), 0xFF);
+	assert_int_equal(in(TD + TESTDEV_PIO_LEN, 1), 0xFF);
 	assert_int_equal(mrd(TD_MMIO + PAGE, 4), 0xFFFFFFFF);
 	assert_int_equal(pio.unclaimed_reads, 4);
 	assert_int_equal(mmio.unclaimed_reads, 1);
@@ -805,6 +805,25 @@ static void test_testdev_irq(void **state)
 	assert_int_equal(td.bad_raises, 0);
 }
 
+static int64_t fake_epoch(void)
+{
+	return 1796170000;
+}
+
+static void test_testdev_host_epoch(void **state)
+{
+	const uint64_t reg = TESTDEV_PIO_BASE + TESTDEV_HOST_EPOCH;
+
+	(void)state;
+	assert_int_equal(in(reg, 4), 0); /* no clock wired: 0 */
+	td.host_epoch = fake_epoch;
+	assert_int_equal(in(reg, 4), 1796170000);
+	assert_int_equal(in(reg, 1), 0xFF); /* 4-byte reads only */
+	assert_int_equal(in(reg + 2, 2), 0xFFFF);
+	out(reg, 4, 0); /* read-only: nothing changes */
+	assert_int_equal(in(reg, 4), 1796170000);
+}
+
 static void test_testdev_irq_bad_and_overrun(void **state)
 {
 	(void)state;
@@ -882,6 +901,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_testdev_mmio_edges, setup),
 	    cmocka_unit_test_setup(test_testdev_irq, setup),
 	    cmocka_unit_test_setup(test_testdev_irq_bad_and_overrun, setup),
+	    cmocka_unit_test_setup(test_testdev_host_epoch, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
