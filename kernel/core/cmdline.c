@@ -369,9 +369,7 @@ struct vm_key {
 /* kernel= first: vm_settings requires it. */
 static const struct vm_key vm_keys[] = {
     {"kernel", vm_kernel},	 {"mem", vm_mem},	    {"cpus", vm_cpus},
-    {"on_reboot", vm_on_reboot},
-    {"on_crash", vm_on_crash},
-    {"autostart", vm_autostart},
+    {"on_reboot", vm_on_reboot}, {"on_crash", vm_on_crash}, {"autostart", vm_autostart},
 };
 
 #define VM_NKEYS (sizeof(vm_keys) / sizeof(vm_keys[0]))

@@ -237,7 +237,8 @@ static void test_null_err_callback(void **state)
 #define GiB (1ull << 30)
 #define VM_SYNTAX                                                                                  \
 	"(expected "                                                                               \
-	"NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart][,autostart=yes|no])"
+	"NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart][" \
+	",autostart=yes|no])"
 
 static void assert_vm(unsigned i, const char *name, const char *kernel, uint64_t mem, uint32_t cpus)
 {
@@ -444,17 +445,14 @@ static void test_vm_bad_cpus(void **state)
 static void test_vm_bad_keys(void **state)
 {
 	(void)state;
-	vm_rejected(
-	    "vm=web,kernel=k,foo=1",
-	    "vm web: unknown key 'foo' (expected kernel=, mem=, cpus=, on_reboot=, on_crash= or autostart=)");
-	vm_rejected(
-	    "vm=web,name=x,kernel=k",
-	    "vm web: unknown key 'name' (expected kernel=, mem=, cpus=, on_reboot=, on_crash= or autostart=)");
+	vm_rejected("vm=web,kernel=k,foo=1", "vm web: unknown key 'foo' (expected kernel=, mem=, "
+					     "cpus=, on_reboot=, on_crash= or autostart=)");
+	vm_rejected("vm=web,name=x,kernel=k", "vm web: unknown key 'name' (expected kernel=, mem=, "
+					      "cpus=, on_reboot=, on_crash= or autostart=)");
 	vm_rejected("vm=web,KERNEL=k", "vm web: unknown key 'KERNEL' (expected kernel=, mem=, "
 				       "cpus=, on_reboot=, on_crash= or autostart=)");
-	vm_rejected(
-	    "vm=web,kernel=k,=1",
-	    "vm web: unknown key '' (expected kernel=, mem=, cpus=, on_reboot=, on_crash= or autostart=)");
+	vm_rejected("vm=web,kernel=k,=1", "vm web: unknown key '' (expected kernel=, mem=, cpus=, "
+					  "on_reboot=, on_crash= or autostart=)");
 	vm_rejected("vm=web,kernel=k,mem=8M,mem=16M", "vm web: repeated key 'mem'");
 	vm_rejected("vm=web,kernel=k,kernel=k", "vm web: repeated key 'kernel'");
 	vm_rejected("vm=web,cpus=1,kernel=k,cpus=1", "vm web: repeated key 'cpus'");

@@ -79,7 +79,8 @@ static int setup(void **state)
 	assert_int_equal(bus_register(&pio, COM1, 8, &uart16550_ops, &uart, "com1"), ST_OK);
 	assert_int_equal(bus_register(&pio, DBG_EXIT, 4, &debugexit_ops, &dbg, "dbg"), ST_OK);
 	assert_int_equal(bus_register(&pio, FWCFG_SEL, 2, &fwcfg_ops, &fwc, "fw_cfg"), ST_OK);
-	assert_int_equal(bus_register(&pio, TD, TESTDEV_PIO_LEN, &testdev_pio_ops, &td, "testdev"), ST_OK);
+	assert_int_equal(bus_register(&pio, TD, TESTDEV_PIO_LEN, &testdev_pio_ops, &td, "testdev"),
+			 ST_OK);
 	assert_int_equal(bus_register(&mmio, TD_MMIO, PAGE, &testdev_mmio_ops, &td, "testdev"),
 			 ST_OK);
 	return 0;
