@@ -316,13 +316,20 @@ static void load_events(struct vcpu *v, struct vmcb *c)
 	}
 	/* A virtual interrupt the guest never takes: when it could, the VINTR
 	 * intercept fires first, and Keel injects the real one. */
+	c->int_ctl &= ~(INTCTL_V_IRQ | INTCTL_V_IGN_TPR);
+	c->intercept3 &= ~ICPT3_VINTR;
+	c->cr_write &= (uint16_t)~CR8_BIT;
 	if (v->want_irq_window) {
 		c->int_ctl |= INTCTL_V_IRQ | INTCTL_V_IGN_TPR;
 		c->intercept3 |= ICPT3_VINTR;
-	} else {
-		c->int_ctl &= ~(INTCTL_V_IRQ | INTCTL_V_IGN_TPR);
-		c->intercept3 &= ~ICPT3_VINTR;
 	}
+	/* A guest lowering CR8 below a waiting interrupt must get it at once,
+	 * so CR8 writes exit while one waits (V_INTR_PRIO could say it too,
+	 * but QEMU's TCG compares it with >= where the APM says >). They also
+	 * exit while V_IRQ is set: QEMU 7.2 asserts (aborting the emulator)
+	 * when a CR8 write finds a virtual interrupt it can take. */
+	if (v->want_irq_window || v->tpr_window)
+		c->cr_write |= CR8_BIT;
 }
 
 static void load_regs(struct vcpu *v, struct vmcb *c)
@@ -332,6 +339,7 @@ static void load_regs(struct vcpu *v, struct vmcb *c)
 	c->rip = v->regs.rip;
 	c->rflags = v->regs.rflags;
 	c->int_state = v->ctl.intr_shadow ? INTSTATE_SHADOW : 0;
+	c->int_ctl = (c->int_ctl & ~INTCTL_V_TPR_MASK) | v->ctl.cr8;
 }
 
 static enum insn_mode cs_mode(const struct vmcb *c)
@@ -357,6 +365,7 @@ static void save_regs(struct vcpu *v, const struct vmcb *c)
 	v->ctl.mode = cs_mode(c);
 	v->ctl.cpl = c->cpl;
 	v->ctl.intr_shadow = c->int_state & INTSTATE_SHADOW;
+	v->ctl.cr8 = (uint8_t)(c->int_ctl & INTCTL_V_TPR_MASK);
 }
 
 /* ---- exit decoding ---- */
@@ -391,6 +400,21 @@ static void decode_io(struct vm_exit *e, uint64_t info1, uint64_t info2)
 	e->next_rip_known = true; /* EXITINFO2 holds it, with or without NRIPS */
 	e->next_rip = info2;
 	e->insn = INSN_EXIT_IN_OUT;
+}
+
+/* Without decode assists (QEMU's TCG) EXITINFO1 is 0: common code decodes
+ * the instruction for its register and length. */
+static void decode_cr8_write(struct vm_exit *e, const struct vmcb *c)
+{
+	e->reason = VMEXIT_CR_ACCESS;
+	e->cr.cr = 8;
+	e->cr.write = true;
+	e->cr.gpr = VMEXIT_GPR_UNKNOWN;
+	if (c->exit_info1 & CRX_MOV) {
+		e->cr.gpr = (uint8_t)(c->exit_info1 & CRX_GPR_MASK);
+		e->next_rip_known = svm_has_nrips();
+		e->next_rip = c->next_rip;
+	}
 }
 
 static void decode_npf(struct vm_exit *e, uint64_t info1, uint64_t info2)
@@ -475,6 +499,9 @@ static void decode_exit(struct vcpu *v, const struct vmcb *c, struct vm_exit *e)
 		return;
 	case SVM_EXIT_NPF:
 		decode_npf(e, c->exit_info1, c->exit_info2);
+		return;
+	case SVM_EXIT_WRITE_CR8:
+		decode_cr8_write(e, c);
 		return;
 	case SVM_EXIT_INVALID:
 		e->reason = VMEXIT_INVALID_STATE;

@@ -35,6 +35,7 @@
 #define ICPT4_RDPRU (1u << 14)
 
 /* int_ctl (offset 0x60). */
+#define INTCTL_V_TPR_MASK 0xFu /* bits 7:4 are reserved */
 #define INTCTL_V_IRQ (1u << 8)
 #define INTCTL_V_INTR_PRIO_SHIFT 16
 #define INTCTL_V_IGN_TPR (1u << 20)
@@ -58,6 +59,11 @@
 #define EVT_VALID (1u << 31)
 
 /* Exit codes (table C-1). */
+#define SVM_EXIT_WRITE_CR8 0x18
+#define CR8_BIT (1u << 8)
+/* EXITINFO1 of a CR intercept with decode assists: MOV, and its GPR. */
+#define CRX_MOV (1ull << 63)
+#define CRX_GPR_MASK 0xFull
 #define SVM_EXIT_EXCP_BASE 0x40
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
@@ -111,7 +117,7 @@ struct vmcb_seg {
 
 struct vmcb {
 	/* control area */
-	uint16_t cr_read, cr_write; /* 0x000 */
+	uint16_t cr_read, cr_write; /* 0x000: bit n intercepts CRn */
 	uint16_t dr_read, dr_write; /* 0x004 */
 	uint32_t exceptions;	    /* 0x008 */
 	uint32_t intercept3;	    /* 0x00C */

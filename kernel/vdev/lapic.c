@@ -601,6 +601,16 @@ int vlapic_pending(const struct vlapic *l)
 	return v;
 }
 
+unsigned vlapic_tpr_blocked(const struct vlapic *l)
+{
+	int v = vlapic_mode(l) == VLAPIC_DISABLED ? -1 : vec_highest(l->irr);
+	unsigned isr_class = prio_class(vec_highest0(l->isr));
+
+	if (v < 0 || vlapic_pending(l) >= 0 || prio_class((unsigned)v) <= isr_class)
+		return 0;
+	return prio_class((unsigned)v);
+}
+
 void vlapic_ack(struct vlapic *l, uint8_t vector)
 {
 	if (!vec_test(l->irr, vector))

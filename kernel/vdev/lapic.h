@@ -318,6 +318,11 @@ bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level_triggered);
  * and interrupt shadows. */
 int vlapic_pending(const struct vlapic *l);
 
+/* The priority class (1-15) of the highest IRR vector when the TPR alone
+ * holds it back (it would be taken with TPR 0), else 0: a backend whose
+ * guest writes CR8 without an exit asks to exit once CR8 drops below it. */
+unsigned vlapic_tpr_blocked(const struct vlapic *l);
+
 /* The core injected vector (the one vlapic_pending returned): IRR -> ISR.
  * Does nothing if the vector's IRR bit is clear. */
 void vlapic_ack(struct vlapic *l, uint8_t vector);

@@ -128,8 +128,10 @@ static void take_interrupt(struct vcpu *v)
 	struct guest_event ev;
 	bool from_testdev;
 
-	if (!next_interrupt(v, &ev, &from_testdev))
+	if (!next_interrupt(v, &ev, &from_testdev)) {
+		v->tpr_window = (uint8_t)vpc_tpr_blocked(v->vm, v);
 		return;
+	}
 	if (!can_take(v, &ev) || v->ctl.intr_shadow) {
 		v->want_irq_window = true;
 		return;
@@ -149,6 +151,9 @@ static void prepare_events(struct vcpu *v)
 	uint64_t f;
 
 	v->want_irq_window = false;
+	v->tpr_window = 0;
+	/* Only this vCPU writes its own TPR, so no lock is needed to read it. */
+	v->ctl.cr8 = vpc_cr8(v->vm, v);
 	if (v->inject.type != GEV_NONE)
 		return;
 	if (v->pending_exc.type != GEV_NONE) {
@@ -245,6 +250,16 @@ static void format_bytes(char *out, size_t len, const uint8_t *b, size_t n)
 
 /* Moves RIP past the instruction that exited. The hardware said where it
  * ends, or the bytes are measured (SVM without NRIP save). */
+/* RIP wraps at the code segment's operand width. */
+static uint64_t wrap_rip(const struct vcpu *v, uint64_t rip)
+{
+	if (v->ctl.mode == INSN_MODE_32)
+		return rip & 0xFFFFFFFFull;
+	if (v->ctl.mode == INSN_MODE_16)
+		return rip & 0xFFFFull;
+	return rip;
+}
+
 static bool skip(struct vcpu *v, const struct vm_exit *e)
 {
 	uint8_t buf[INSN_MAX_LEN], len;
@@ -263,11 +278,7 @@ static bool skip(struct vcpu *v, const struct vm_exit *e)
 		crash(v, "cannot measure the exiting instruction:", bytes);
 		return false;
 	}
-	v->regs.rip += len;
-	if (v->ctl.mode == INSN_MODE_32)
-		v->regs.rip &= 0xFFFFFFFFull;
-	else if (v->ctl.mode == INSN_MODE_16)
-		v->regs.rip &= 0xFFFFull;
+	v->regs.rip = wrap_rip(v, v->regs.rip + len);
 	return true;
 }
 
@@ -779,9 +790,34 @@ static bool on_cr0_cr4(struct vcpu *v, const struct vm_exit *e)
 	return true;
 }
 
+/* Names the register (and length) an exit left out, from the bytes. */
+static bool decode_mov_cr(struct vcpu *v, struct vm_exit *e)
+{
+	uint8_t buf[INSN_MAX_LEN];
+	char bytes[3 * BYTES_SHOWN + 1];
+	struct insn_mov_cr m;
+	size_t got;
+
+	if (!fetch(v, buf, &got))
+		return false;
+	if (insn_decode_mov_cr(buf, got, v->ctl.mode, &m) != ST_OK || m.cr != e->cr.cr ||
+	    m.write != e->cr.write) {
+		format_bytes(bytes, sizeof(bytes), buf, got);
+		crash(v, "control-register exit on another instruction:", bytes);
+		return false;
+	}
+	e->cr.gpr = m.gpr;
+	e->next_rip_known = true;
+	e->next_rip = wrap_rip(v, v->regs.rip + m.len);
+	return true;
+}
+
 static void on_cr(struct vcpu *v, struct vm_exit *e)
 {
 	bool ok;
+
+	if (e->cr.gpr == VMEXIT_GPR_UNKNOWN && !decode_mov_cr(v, e))
+		return;
 
 	if (e->cr.cr == 8)
 		ok = on_cr8(v, e);
@@ -989,11 +1025,21 @@ static bool may_enter(struct vcpu *v, uint64_t slice_end)
 	return v->wait == VCPU_READY;
 }
 
+/* The guest wrote CR8 without an exit (SVM V_TPR): the vLAPIC follows. */
+static void cr8_changed(struct vcpu *v)
+{
+	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+
+	vpc_set_cr8(v->vm, v, v->ctl.cr8);
+	spin_unlock_irqrestore(&v->vm->lock, f);
+}
+
 void vcpu_run_slice(struct vcpu *v)
 {
 	const struct virt_ops *ops = virt_ops();
 	uint64_t slice_end = rdtsc() + sched_slice_tsc(), due;
 	struct vm_exit e;
+	uint8_t cr8;
 
 	__asm__ volatile("sti");
 	if (ops->vcpu_load)
@@ -1003,7 +1049,10 @@ void vcpu_run_slice(struct vcpu *v)
 		prepare_events(v);
 		due = vm_timers_due(v->vm);
 		sched_arm(due < slice_end ? due : slice_end);
+		cr8 = v->ctl.cr8;
 		ops->vcpu_run(v, &e);
+		if (v->ctl.cr8 != cr8)
+			cr8_changed(v);
 		vm_exit_dispatch(v, &e);
 	}
 	save_guest_extended(v);

@@ -787,3 +787,35 @@ status_t insn_exit_length(const uint8_t *bytes, size_t avail, enum insn_mode mod
 	*len = (uint8_t)c.pos;
 	return ST_OK;
 }
+
+/* ---- MOV CRn ---- */
+
+#define OPC2_MOV_FROM_CR 0x20
+#define OPC2_MOV_TO_CR 0x22
+
+status_t insn_decode_mov_cr(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+			    struct insn_mov_cr *out)
+{
+	struct cursor c = {.bytes = bytes, .avail = avail, .pos = 0};
+	struct prefixes p;
+	uint8_t opc, opc2, modrm;
+	status_t st;
+
+	memset(&p, 0, sizeof(p));
+	st = parse_prefixes(&c, mode, &p, &opc);
+	if (st == ST_OK && opc != OPC_TWO_BYTE)
+		st = ST_EINVAL;
+	if (st == ST_OK)
+		st = fetch(&c, &opc2);
+	if (st == ST_OK && opc2 != OPC2_MOV_TO_CR && opc2 != OPC2_MOV_FROM_CR)
+		st = ST_EINVAL;
+	if (st == ST_OK)
+		st = fetch(&c, &modrm);
+	if (st != ST_OK)
+		return st;
+	out->write = opc2 == OPC2_MOV_TO_CR;
+	out->cr = MODRM_REG(modrm) | (((p.rex & REX_R) || p.lock) ? 8 : 0);
+	out->gpr = MODRM_RM(modrm) | ((p.rex & REX_B) ? 8 : 0);
+	out->len = (uint8_t)c.pos;
+	return ST_OK;
+}

@@ -147,4 +147,21 @@ enum insn_exit_kind {
 status_t insn_exit_length(const uint8_t *bytes, size_t avail, enum insn_mode mode,
 			  enum insn_exit_kind kind, uint8_t *len) MUST_CHECK;
 
+/* MOV to or from a control register: 0F 22 /r (write), 0F 20 /r (read).
+ * An SVM CR intercept without decode assists names neither the general
+ * register nor the length. ModRM.mod is ignored (always a register form,
+ * SDM vol. 2 MOV CRn); cr = ModRM.reg + 8 with REX.R or a LOCK prefix
+ * (AMD's alternate encoding of CR8); gpr = ModRM.rm + 8 with REX.B.
+ *   ST_OK      *out set.
+ *   ST_ETRUNC  the bytes end before the instruction does.
+ *   ST_EINVAL  not a MOV CR, or longer than 15 bytes.
+ * Never reads bytes[i] for i >= avail. */
+struct insn_mov_cr {
+	uint8_t cr, gpr, len;
+	bool write;
+};
+
+status_t insn_decode_mov_cr(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+			    struct insn_mov_cr *out) MUST_CHECK;
+
 #endif

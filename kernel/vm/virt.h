@@ -67,6 +67,8 @@ struct guest_event {
 	uint8_t insn_len; /* software types: the instruction's length (VMX) */
 };
 
+#define VMEXIT_GPR_UNKNOWN 0xFF /* the exit does not name the register */
+
 struct vm_exit {
 	enum vm_exit_reason reason;
 	/* Where the guest continues after the exiting instruction, when the
@@ -94,7 +96,7 @@ struct vm_exit {
 		struct guest_event exc;
 		struct {
 			uint8_t cr;  /* 0, 3, 4 or 8 */
-			uint8_t gpr; /* enum gpr: the register moved to or from */
+			uint8_t gpr; /* enum gpr, or VMEXIT_GPR_UNKNOWN: decode it */
 			bool write;  /* MOV to CRn */
 		} cr;
 	};

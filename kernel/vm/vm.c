@@ -223,6 +223,7 @@ static void vcpu_reset_soft(struct vcpu *v)
 	v->inject = (struct guest_event){0};
 	v->pending_exc = (struct guest_event){0};
 	v->want_irq_window = false;
+	v->tpr_window = 0;
 	v->wait = v->id == 0 ? VCPU_READY : VCPU_WAIT_SIPI;
 	msr_state_reset(&v->msrs, 0);
 	v->tsc_aux = 0;
@@ -249,6 +250,7 @@ void vcpu_reset_state(struct vcpu *v)
 	v->inject = (struct guest_event){0};
 	v->pending_exc = (struct guest_event){0};
 	v->want_irq_window = false;
+	v->tpr_window = 0;
 	v->wait = VCPU_WAIT_SIPI;
 	memset(&v->fetch_memo, 0, sizeof(v->fetch_memo));
 	memset(&v->data_memo, 0, sizeof(v->data_memo));

@@ -39,6 +39,9 @@ struct vcpu_ctl {
 	enum insn_mode mode; /* from CS.L/CS.D and EFER.LMA */
 	uint8_t cpl;
 	bool intr_shadow; /* STI / MOV SS shadow: no interrupt before the next insn */
+	/* CR8 (the vLAPIC TPR's class) as entered; a backend whose guest
+	 * writes CR8 without an exit (SVM's V_TPR) returns the new value. */
+	uint8_t cr8;
 };
 
 struct cpuid_cache_entry {
@@ -77,6 +80,7 @@ struct vcpu {
 	struct guest_event inject;	/* delivered at the next entry */
 	struct guest_event pending_exc; /* raised by an exit handler */
 	bool want_irq_window;		/* ask to exit once interrupts can be taken */
+	uint8_t tpr_window;		/* >0: ask to exit once CR8 drops below this class */
 
 	struct msr_state msrs;
 	uint64_t tsc_aux;

@@ -644,6 +644,11 @@ void vpc_set_cr8(struct vm *vm, struct vcpu *v, uint8_t cr8)
 	vlapic_set_tpr(&vm->vpc.lapic[v->id], (uint8_t)(cr8 << 4));
 }
 
+unsigned vpc_tpr_blocked(struct vm *vm, struct vcpu *v)
+{
+	return vlapic_tpr_blocked(&vm->vpc.lapic[v->id]);
+}
+
 /* ---- management ---- */
 
 bool vpc_console_input(struct vm *vm, uint8_t byte)

@@ -109,6 +109,8 @@ bool vpc_is_lapic_msr(uint32_t msr);
 /* CR8 is the TPR's upper nibble. */
 uint8_t vpc_cr8(struct vm *vm, struct vcpu *v);
 void vpc_set_cr8(struct vm *vm, struct vcpu *v, uint8_t cr8);
+/* The class of an interrupt only the TPR holds back, else 0 (lapic.h). */
+unsigned vpc_tpr_blocked(struct vm *vm, struct vcpu *v);
 
 /* Keyboard input from an attached console for COM1; false: FIFO full. */
 bool vpc_console_input(struct vm *vm, uint8_t byte);

@@ -952,6 +952,66 @@ static void test_exit_bad_kind(void **state)
 	assert_int_equal(insn_exit_length(NULL, 0, M64, X(CPUID), &len), ST_ETRUNC);
 }
 
+/* ---- insn_decode_mov_cr ---- */
+
+struct mov_cr_row {
+	enum insn_mode mode;
+	uint8_t bytes[8];
+	uint8_t n;
+	uint8_t cr, gpr, len;
+	bool write;
+};
+
+static void test_mov_cr_rows(void **state)
+{
+	static const struct mov_cr_row rows[] = {
+	    {M64, {0x44, 0x0F, 0x22, 0xC0}, 4, 8, 0, 4, true},	/* mov cr8, rax */
+	    {M64, {0x44, 0x0F, 0x20, 0xC1}, 4, 8, 1, 4, false}, /* mov rcx, cr8 */
+	    {M64, {0x45, 0x0F, 0x22, 0xC7}, 4, 8, 15, 4, true}, /* mov cr8, r15 */
+	    {M64, {0x0F, 0x22, 0xD8}, 3, 3, 0, 3, true},	/* mov cr3, rax */
+	    {M64, {0x0F, 0x22, 0x18}, 3, 3, 0, 3, true},	/* mod ignored */
+	    {M64, {0x66, 0x44, 0x0F, 0x22, 0xC3}, 5, 8, 3, 5, true},
+	    {M32, {0xF0, 0x0F, 0x22, 0xC2}, 4, 8, 2, 4, true},	/* AMD alternate CR8 */
+	    {M32, {0x0F, 0x20, 0xE6}, 3, 4, 6, 3, false},	/* mov esi, cr4 */
+	    {M32, {0x44, 0x0F, 0x22, 0xC0}, 4, 0, 0, 0, false}, /* 44 is INC ESP: not MOV CR */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct mov_cr_row *r = &rows[i];
+		struct insn_mov_cr out = {0};
+		status_t st = insn_decode_mov_cr(r->bytes, r->n, r->mode, &out);
+
+		if (!r->len) {
+			assert_int_equal(st, ST_EINVAL);
+			continue;
+		}
+		assert_int_equal(st, ST_OK);
+		assert_int_equal(out.cr, r->cr);
+		assert_int_equal(out.gpr, r->gpr);
+		assert_int_equal(out.len, r->len);
+		assert_int_equal(out.write, r->write);
+	}
+}
+
+static void test_mov_cr_bad(void **state)
+{
+	const uint8_t cut[] = {0x44, 0x0F, 0x22, 0xC0};
+	const uint8_t other[] = {0x0F, 0x21, 0xC0}; /* mov rax, dr0 */
+	uint8_t longest[INSN_MAX_LEN + 3];
+	struct insn_mov_cr out;
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(cut); n++)
+		assert_int_equal(insn_decode_mov_cr(cut, n, M64, &out), ST_ETRUNC);
+	assert_int_equal(insn_decode_mov_cr(other, sizeof(other), M64, &out), ST_EINVAL);
+	memset(longest, 0x66, sizeof(longest));
+	longest[INSN_MAX_LEN] = 0x0F;
+	longest[INSN_MAX_LEN + 1] = 0x22;
+	longest[INSN_MAX_LEN + 2] = 0xC0;
+	assert_int_equal(insn_decode_mov_cr(longest, sizeof(longest), M64, &out), ST_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -969,6 +1029,8 @@ int main(void)
 	    cmocka_unit_test(test_exit_bad_rows),
 	    cmocka_unit_test(test_exit_limit_with_long_buffer),
 	    cmocka_unit_test(test_exit_bad_kind),
+	    cmocka_unit_test(test_mov_cr_rows),
+	    cmocka_unit_test(test_mov_cr_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

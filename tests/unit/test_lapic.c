@@ -499,15 +499,25 @@ static void test_tpr_gates_delivery(void **state)
 	assert_true(vlapic_accept(&lapic, 0x55, false));
 	assert_true(vlapic_accept(&lapic, 0x5F, false));
 	assert_int_equal(vlapic_pending(&lapic), -1); /* class 5 not above 5 */
+	assert_int_equal(vlapic_tpr_blocked(&lapic), 5);
 	assert_true(vlapic_accept(&lapic, 0x60, false));
+	assert_int_equal(vlapic_tpr_blocked(&lapic), 0); /* 0x60 is deliverable */
 	assert_int_equal(vlapic_pending(&lapic), 0x60);
 	unsigned before = n_changed;
 	vlapic_set_tpr(&lapic, 0x60); /* the CR8 path */
 	assert_int_equal(rd(TPR), 0x60);
 	assert_int_equal(n_changed, before + 1);
 	assert_int_equal(vlapic_pending(&lapic), -1);
+	assert_int_equal(vlapic_tpr_blocked(&lapic), 6);
 	wr(TPR, 0);
 	assert_int_equal(vlapic_pending(&lapic), 0x60);
+	/* In service at class 6: 0x55 waits for the EOI, not for the TPR. */
+	vlapic_ack(&lapic, 0x60);
+	wr(TPR, 0x70);
+	assert_int_equal(vlapic_tpr_blocked(&lapic), 0);
+	wr(TPR, 0);
+	wr(EOI, 0);
+	assert_true(vlapic_accept(&lapic, 0x60, false));
 	/* Vectors 16-31 (class 1) are deliverable with PPR 0. */
 	vlapic_ack(&lapic, 0x60);
 	wr(EOI, 0);
