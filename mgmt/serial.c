@@ -24,33 +24,50 @@ static int serial_getc(void *ctx)
 static void serial_idle(void *ctx)
 {
 	(void)ctx;
+	sched_watchdog();
 	if (!sched_poll_bsp())
 		cpu_relax();
 }
 
 static const struct shell_io serial_io = {NULL, serial_write, serial_getc, serial_idle};
 
+/* After a message from another CPU: the prompt and what was typed so far. */
+static void redraw(void *ctx)
+{
+	const struct line_editor *le = ctx;
+
+	console_write(PROMPT, sizeof(PROMPT) - 1);
+	console_write(le->buf, le->len);
+}
+
 _Noreturn void mgmt_serial_loop(void)
 {
-	struct line_editor le;
+	static struct line_editor le;
 
 	le_init(&le);
 	console_write(PROMPT, sizeof(PROMPT) - 1);
+	console_attach_shell(redraw, &le);
 	for (;;) {
 		int c = uart_getc();
 		if (c < 0) {
 			serial_idle(NULL);
 			continue;
 		}
+		uint64_t f = console_line_lock();
 		enum le_result r = le_feed(&le, (char)c, &serial_io);
+
+		console_line_unlock(f);
 		if (r == LE_NONE)
 			continue;
+		console_shell_busy(true);
 		if (r == LE_LINE)
 			shell_execute(mgmt_commands, mgmt_ncommands, &serial_io, le.buf);
 		else if (r == LE_OVERLONG)
 			shell_printf(&serial_io, "error: line too long (max %d characters)\r\n",
 				     SHELL_LINE_MAX);
+		f = console_line_lock();
 		le_reset(&le);
-		console_write(PROMPT, sizeof(PROMPT) - 1);
+		console_line_unlock(f);
+		console_shell_busy(false); /* prints what was held, then the prompt */
 	}
 }

@@ -50,6 +50,25 @@ static void print_uptime(const struct shell_io *io, const struct vm *vm)
 	shell_printf(io, "%lu.%03lus", ms / 1000, ms % 1000);
 }
 
+/* Where each vCPU is: on a host CPU, ready, halted or waiting for SIPI. */
+static void print_vcpus(const struct shell_io *io, const struct vm *vm)
+{
+	static const char *const waits[] = {"ready", "halted", "waiting for SIPI"};
+
+	shell_printf(io, "  vcpus:");
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		int cpu = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+
+		if (cpu >= 0)
+			shell_printf(io, " %u on cpu %d%s", i, cpu, i + 1 < vm->nvcpus ? "," : "");
+		else
+			shell_printf(io, " %u %s%s", i, waits[v->wait],
+				     i + 1 < vm->nvcpus ? "," : "");
+	}
+	shell_printf(io, "\r\n");
+}
+
 static void print_vm(const struct shell_io *io, const struct vm *vm)
 {
 	shell_printf(io, "vm %s: %s, %lu MiB RAM, %u vCPU(s), holds %lu KiB, up ", vm->name,
@@ -64,6 +83,8 @@ static void print_vm(const struct shell_io *io, const struct vm *vm)
 		shell_printf(io, " (%s)", vm->why);
 	shell_printf(io, "\r\n");
 	print_exits(io, vm);
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+		print_vcpus(io, vm);
 }
 
 void cmd_vms(const struct shell_io *io, int argc, char **argv)
@@ -88,10 +109,10 @@ void cmd_vms(const struct shell_io *io, int argc, char **argv)
 static bool drain(const struct shell_io *io, struct vm *vm, uint64_t *cursor)
 {
 	char buf[CONSOLE_CHUNK];
-	uint64_t lost, f = spin_lock_irqsave(&vm->lock);
+	uint64_t lost, f = vm_lock(vm);
 	size_t n = console_read(&vm->con, cursor, buf, sizeof(buf), &lost);
 
-	spin_unlock_irqrestore(&vm->lock, f);
+	vm_unlock(vm, f);
 	if (lost)
 		shell_printf(io, "\r\n[console: %lu bytes lost]\r\n", lost);
 	if (n)
@@ -123,10 +144,10 @@ static void typed_pop(struct typed *q)
  * (the caller keeps the byte and tries again: nothing typed is lost). */
 static bool type_into(struct vm *vm, uint8_t c)
 {
-	uint64_t f = spin_lock_irqsave(&vm->lock);
+	uint64_t f = vm_lock(vm);
 	bool ok = vpc_console_input(vm, c);
 
-	spin_unlock_irqrestore(&vm->lock, f);
+	vm_unlock(vm, f);
 	if (ok && vm->vcpus[0])
 		sched_kick_vcpu(vm->vcpus[0]);
 	return ok;

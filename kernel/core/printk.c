@@ -5,13 +5,26 @@
 #include "core/printk.h"
 #include "core/spinlock.h"
 #include "drivers/uart/uart16550.h"
+#include "keel/kstring.h"
 #include "keel/x86.h"
 #include "main/platform.h"
 
 #define PRINTK_BUF 512
+#define HELD_MAX 4096
+#define TRUNCATED " [...truncated]\n"
 
 static int log_level = LOG_INFO;
 static struct spinlock console_lock;
+
+/* The shell's claim on the console (printk.h). line_lock is taken before
+ * console_lock, never after. */
+static struct spinlock line_lock;
+static void (*shell_redraw)(void *ctx);
+static void *shell_ctx;
+static unsigned shell_cpu;
+static bool shell_busy;
+static char held[HELD_MAX];
+static unsigned long held_len, held_lost;
 
 void printk_set_level(int level)
 {
@@ -26,6 +39,80 @@ void console_write(const char *s, unsigned long n)
 	spin_unlock_irqrestore(&console_lock, f);
 }
 
+void console_attach_shell(void (*redraw)(void *ctx), void *ctx)
+{
+	shell_cpu = this_cpu();
+	shell_ctx = ctx;
+	shell_redraw = redraw;
+}
+
+uint64_t console_line_lock(void)
+{
+	return spin_lock_irqsave(&line_lock);
+}
+
+void console_line_unlock(uint64_t flags)
+{
+	spin_unlock_irqrestore(&line_lock, flags);
+}
+
+static void flush_held(void)
+{
+	char note[64];
+	int n;
+
+	console_write(held, held_len);
+	if (held_lost) {
+		n = ksnprintf(note, sizeof(note), "[%lu bytes of log lost while busy]\n",
+			      held_lost);
+		console_write(note, (unsigned long)n);
+	}
+	held_len = held_lost = 0;
+}
+
+void console_shell_busy(bool busy)
+{
+	uint64_t f = spin_lock_irqsave(&line_lock);
+
+	shell_busy = busy;
+	if (!busy) {
+		flush_held();
+		shell_redraw(shell_ctx); /* the prompt, under the lock: no message cuts in */
+	}
+	spin_unlock_irqrestore(&line_lock, f);
+}
+
+static void hold(const char *s, unsigned long n)
+{
+	unsigned long room = HELD_MAX - held_len, take = n < room ? n : room;
+
+	for (unsigned long i = 0; i < take; i++)
+		held[held_len + i] = s[i];
+	held_len += take;
+	held_lost += n - take;
+}
+
+/* A message: straight out from the shell's CPU (a command's own output),
+ * else around the shell's line as printk.h says. */
+static void emit(const char *s, unsigned long n)
+{
+	uint64_t f;
+
+	if (!shell_redraw || this_cpu() == shell_cpu) {
+		console_write(s, n);
+		return;
+	}
+	f = spin_lock_irqsave(&line_lock);
+	if (shell_busy) {
+		hold(s, n);
+	} else {
+		console_write("\n", 1);
+		console_write(s, n);
+		shell_redraw(shell_ctx);
+	}
+	spin_unlock_irqrestore(&line_lock, f);
+}
+
 static void vprintk(const char *fmt, va_list ap)
 {
 	char buf[PRINTK_BUF];
@@ -35,11 +122,10 @@ static void vprintk(const char *fmt, va_list ap)
 		return;
 	if ((unsigned)n >= sizeof(buf)) {
 		/* Say that the message was cut rather than cut it silently. */
-		console_write(buf, sizeof(buf) - 1);
-		console_write(" [...truncated]\n", 16);
-		return;
+		memcpy(buf + sizeof(buf) - sizeof(TRUNCATED), TRUNCATED, sizeof(TRUNCATED));
+		n = sizeof(buf) - 1;
 	}
-	console_write(buf, (unsigned long)n);
+	emit(buf, (unsigned long)n);
 }
 
 void printk(int level, const char *fmt, ...)

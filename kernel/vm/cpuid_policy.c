@@ -571,8 +571,12 @@ static void apply_fix(cpuid_host_fn host, void *ctx, const struct cpuid_guest *g
 		break;
 	case FIX_HV_TSC: {
 		uint64_t khz = g->tsc_hz / 1000;
+		struct cpuid_regs h;
+
 		out->eax = khz > HV_TSC_KHZ_MAX ? (uint32_t)HV_TSC_KHZ_MAX : (uint32_t)khz;
 		out->ebx = out->eax; /* the virtual LAPIC timer counts the TSC */
+		host(ctx, 1, 0, &h);
+		out->ecx = (h.ecx & L1_ECX_HYPERVISOR) ? CPUID_HV_FREQ_ECX_HOST_VIRTUAL : 0;
 		break;
 	}
 	case FIX_MAX_EXT:

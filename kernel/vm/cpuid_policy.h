@@ -55,8 +55,11 @@ struct cpuid_guest {
 #define CPUID_HV_BASE 0x40000000u
 #define CPUID_HV_MAX 0x40000001u /* highest Keel hypervisor leaf */
 /* Leaf 0x40000001: EAX = guest TSC frequency in kHz, EBX = the virtual
- * LAPIC timer's input frequency in kHz (the same: it counts the TSC). */
+ * LAPIC timer's input frequency in kHz (the same: it counts the TSC), ECX
+ * bit 0 = Keel itself runs on a virtual CPU (the host's CPUID.1:ECX[31]):
+ * its timer interrupts then come as late as the host below it lets them. */
 #define CPUID_HV_FREQ 0x40000001u
+#define CPUID_HV_FREQ_ECX_HOST_VIRTUAL (1u << 0)
 #define CPUID_HV_SIG "KeelKeelKeel" /* EBX, ECX, EDX of 0x40000000 */
 
 #define CPUID_1_ECX_OSXSAVE (1u << 27)

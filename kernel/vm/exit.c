@@ -107,10 +107,10 @@ static bool deliverable(struct vcpu *v)
 
 bool vcpu_irq_deliverable(struct vcpu *v)
 {
-	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+	uint64_t f = vm_lock(v->vm);
 	bool ok = deliverable(v);
 
-	spin_unlock_irqrestore(&v->vm->lock, f);
+	vm_unlock(v->vm, f);
 	return ok;
 }
 
@@ -161,9 +161,9 @@ static void prepare_events(struct vcpu *v)
 		v->pending_exc.type = GEV_NONE;
 		return;
 	}
-	f = spin_lock_irqsave(&v->vm->lock);
+	f = vm_lock(v->vm);
 	take_interrupt(v);
-	spin_unlock_irqrestore(&v->vm->lock, f);
+	vm_unlock(v->vm, f);
 }
 
 /* ---- guest memory ---- */
@@ -334,12 +334,10 @@ static uint64_t edx_eax(const struct vcpu *v)
  * vCPUs' APICs). */
 static bool lapic_msr(struct vcpu *v, uint32_t index, bool write, uint64_t *val)
 {
-	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+	uint64_t f = vm_lock(v->vm);
 	bool ok = write ? vpc_msr_write(v->vm, v, index, *val) : vpc_msr_read(v->vm, v, index, val);
 
-	if (v->vm->vpc.due_stale)
-		(void)vpc_due(v->vm);
-	spin_unlock_irqrestore(&v->vm->lock, f);
+	vm_unlock(v->vm, f);
 	return ok;
 }
 
@@ -450,15 +448,13 @@ static status_t locked_bus(struct vcpu *v, struct bus *b, bool write, uint64_t a
 			   uint64_t *val)
 {
 	struct vm *vm = v->vm;
-	uint64_t f = spin_lock_irqsave(&vm->lock);
+	uint64_t f = vm_lock(vm);
 	status_t st;
 
 	vm->vpc.accessor = v;
 	st = write ? bus_write(b, addr, size, *val) : bus_read(b, addr, size, val);
 	vm->vpc.accessor = NULL;
-	if (vm->vpc.due_stale)
-		(void)vpc_due(vm);
-	spin_unlock_irqrestore(&vm->lock, f);
+	vm_unlock(vm, f);
 	return st;
 }
 
@@ -759,17 +755,17 @@ static bool on_cr8(struct vcpu *v, const struct vm_exit *e)
 	uint64_t val, f;
 
 	if (!e->cr.write) {
-		f = spin_lock_irqsave(&v->vm->lock);
+		f = vm_lock(v->vm);
 		v->regs.gpr[e->cr.gpr & (GPR_COUNT - 1)] = vpc_cr8(v->vm, v);
-		spin_unlock_irqrestore(&v->vm->lock, f);
+		vm_unlock(v->vm, f);
 		return true;
 	}
 	val = cr_source(v, e->cr.gpr);
 	if (val & ~CR8_TPR_MASK)
 		return false;
-	f = spin_lock_irqsave(&v->vm->lock);
+	f = vm_lock(v->vm);
 	vpc_set_cr8(v->vm, v, (uint8_t)val);
-	spin_unlock_irqrestore(&v->vm->lock, f);
+	vm_unlock(v->vm, f);
 	return true;
 }
 
@@ -991,9 +987,9 @@ static void apply_startup(struct vcpu *v)
 
 	if (v->init_pending) {
 		v->init_pending = false;
-		f = spin_lock_irqsave(&v->vm->lock);
+		f = vm_lock(v->vm);
 		vlapic_reset_init(&v->vm->vpc.lapic[v->id]);
-		spin_unlock_irqrestore(&v->vm->lock, f);
+		vm_unlock(v->vm, f);
 		vcpu_reset_state(v);
 	}
 	if (!v->sipi_pending || v->wait != VCPU_WAIT_SIPI)
@@ -1028,10 +1024,10 @@ static bool may_enter(struct vcpu *v, uint64_t slice_end)
 /* The guest wrote CR8 without an exit (SVM V_TPR): the vLAPIC follows. */
 static void cr8_changed(struct vcpu *v)
 {
-	uint64_t f = spin_lock_irqsave(&v->vm->lock);
+	uint64_t f = vm_lock(v->vm);
 
 	vpc_set_cr8(v->vm, v, v->ctl.cr8);
-	spin_unlock_irqrestore(&v->vm->lock, f);
+	vm_unlock(v->vm, f);
 }
 
 void vcpu_run_slice(struct vcpu *v)

@@ -57,6 +57,23 @@ void sched_arm(uint64_t due)
 	lapic_timer_oneshot_at(VEC_SCHED_TIMER, due);
 }
 
+void sched_watchdog(void)
+{
+	static uint64_t last;
+	uint64_t now = rdtsc(), late = tsc_hz() / MS_PER_S * SCHED_LATE_MS;
+	unsigned self = this_cpu();
+
+	if (now - last < late)
+		return;
+	last = now;
+	for (unsigned c = 0; c < platform_cpus_online() && c < KEEL_MAX_CPUS; c++) {
+		uint64_t due = armed[c];
+
+		if (c != self && due < now - late) /* VDEV_NEVER never is */
+			lapic_send_ipi(platform_cpu_apic_id(c), VEC_SCHED_KICK);
+	}
+}
+
 void sched_kick(void)
 {
 	if (platform_cpus_online() > 1)

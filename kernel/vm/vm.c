@@ -469,9 +469,9 @@ status_t vm_shutdown(struct vm *vm, char *why, size_t len)
 			  vmstate_name(vm->state));
 		return ST_EINVAL;
 	}
-	f = spin_lock_irqsave(&vm->lock);
+	f = vm_lock(vm);
 	vpc_power_button(vm);
-	spin_unlock_irqrestore(&vm->lock, f);
+	vm_unlock(vm, f);
 	sched_kick_vcpu(vm->vcpus[0]);
 	return ST_OK;
 }
@@ -633,6 +633,18 @@ uint64_t vm_exits(const struct vm *vm, enum vm_exit_reason r)
 
 /* ---- device timers ---- */
 
+uint64_t vm_lock(struct vm *vm)
+{
+	return spin_lock_irqsave(&vm->lock);
+}
+
+void vm_unlock(struct vm *vm, uint64_t flags)
+{
+	if (vm->vpc.due_stale)
+		(void)vpc_due(vm);
+	spin_unlock_irqrestore(&vm->lock, flags);
+}
+
 uint64_t vm_timers_due(const struct vm *vm)
 {
 	return __atomic_load_n(&vm->vpc.due, __ATOMIC_RELAXED);
@@ -640,9 +652,8 @@ uint64_t vm_timers_due(const struct vm *vm)
 
 void vm_timers_update(struct vm *vm, uint64_t now)
 {
-	uint64_t f = spin_lock_irqsave(&vm->lock);
+	uint64_t f = vm_lock(vm);
 
 	vpc_timers_update(vm, now);
-	(void)vpc_due(vm);
-	spin_unlock_irqrestore(&vm->lock, f);
+	vm_unlock(vm, f);
 }

@@ -166,6 +166,12 @@ void vm_guest_end(struct vm *vm, enum vm_event ev, const char *fmt, ...)
 /* Guest timers of the VM's devices (vpc.c): the guest-TSC time the next one
  * is due (VDEV_NEVER: none; read without the lock: a cached value), and the
  * update that fires those due by now (takes the VM's lock). */
+/* vm->lock. Releasing it recomputes the models' next deadline when a model
+ * changed under it, so vm_timers_due() is never stale when read without
+ * the lock (scheduler, idle CPUs). */
+uint64_t vm_lock(struct vm *vm);
+void vm_unlock(struct vm *vm, uint64_t flags);
+
 uint64_t vm_timers_due(const struct vm *vm);
 void vm_timers_update(struct vm *vm, uint64_t now);
 

@@ -524,6 +524,7 @@ status_t vpc_reset(struct vm *vm, bool reboot)
 	p->sci_level = false;
 	p->accessor = NULL;
 	p->due_stale = true;
+	(void)vpc_due(vm); /* not the last run's deadline */
 	return write_tables(vm);
 }
 
@@ -653,6 +654,7 @@ unsigned vpc_tpr_blocked(struct vm *vm, struct vcpu *v)
 
 bool vpc_console_input(struct vm *vm, uint8_t byte)
 {
+	vm->vpc.due_stale = true; /* a character timeout may now be due */
 	return uart16550_rx(&vm->vpc.com1, byte);
 }
 

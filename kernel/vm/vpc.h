@@ -22,7 +22,9 @@
  * 0x3F8 (IRQ 4), PM1a event 0x600, PM1a control 0x604, PM timer 0x608,
  * reset control 0xCF9; the SCI is IRQ 9, level-triggered.
  *
- * Locking: everything here runs under vm->lock. */
+ * Locking: everything here runs under vm->lock (vm_lock/vm_unlock, which
+ * recompute vpc_due() when a model changed), except vpc_cr8(): only the
+ * vCPU itself changes its TPR. */
 #ifndef KEEL_VM_VPC_H
 #define KEEL_VM_VPC_H
 

@@ -21,6 +21,13 @@
  *                   Under QEMU run it without -no-reboot (which turns the
  *                   reset into an exit with status 0): QEMU keeps CMOS RAM
  *                   across a reset and reloads the -kernel image.
+ *  "power button"   enters ACPI mode, enables PWRBTN_EN, routes the SCI
+ *                   (MADT override) and prints "power: waiting for the
+ *                   power button"; then idles until the SCI comes (a
+ *                   harness presses the button: Keel's "shutdown NAME").
+ *                   The handler must see PWRBTN_STS, which clears when
+ *                   written 1; then it powers off as "power s5" does.
+ *                   No SCI within 600 s: FAIL.
  * Runs in well under 0.1 s per boot. */
 #include "pc.h"
 
@@ -34,6 +41,9 @@
 #define STILL_RUNNING_MS 200
 #define SLP_TYP_MASK (7u << PM1_CNT_SLP_TYP_SHIFT)
 #define MAX_BOOTS 200
+#define VEC_SCI 0x39
+#define PIC_VECTORS 0x20
+#define BUTTON_WAIT_MS 600000
 
 const char rt_name[] = "power";
 
@@ -82,6 +92,51 @@ static void s5(void)
 	checkd(false, "S5 powers the VM off", "still running %u ms later", STILL_RUNNING_MS);
 }
 
+static volatile uint32_t n_sci;
+static volatile uint16_t sts_seen;
+
+static uint16_t pm1_en_port(void)
+{
+	return (uint16_t)(fadt.pm1a_evt + fadt.pm1_evt_len / 2);
+}
+
+/* The SCI is level-triggered: writing PWRBTN_STS back drops it. */
+static void on_sci(struct rt_frame *f)
+{
+	uint16_t sts = inw((uint16_t)fadt.pm1a_evt);
+
+	(void)f;
+	sts_seen |= sts;
+	outw((uint16_t)fadt.pm1a_evt, (uint16_t)(sts & PM1_STS_PWRBTN));
+	n_sci++;
+	pc_lapic_eoi();
+}
+
+static void button(void)
+{
+	unsigned pin;
+
+	if (!check(fadt.pm1a_evt && fadt.sci, "the FADT names PM1a_EVT and the SCI"))
+		return;
+	check(pc_acpi_enable(&fadt), "ACPI mode: SCI_EN is set");
+	pc_pic_init(PIC_VECTORS, PIC_VECTORS + 8); /* off the exception vectors, masked */
+	pc_lapic_enable();
+	pc_ioapic_init();
+	pc_ioapic_mask_all();
+	rt_set_irq(VEC_SCI, on_sci);
+	outw(pm1_en_port(), PM1_EN_PWRBTN);
+	pin = pc_ioapic_route_isa((uint8_t)fadt.sci, VEC_SCI, false, false);
+	rt_puts("power: waiting for the power button\n");
+	pc_idle_until(&n_sci, 1, BUTTON_WAIT_MS);
+	pc_ioapic_set_rte(pin, RTE_MASKED);
+	if (!check(n_sci >= 1, "the power button raises the SCI"))
+		return;
+	check(sts_seen & PM1_STS_PWRBTN, "PWRBTN_STS is set in the SCI handler");
+	check_eq(inw((uint16_t)fadt.pm1a_evt) & PM1_STS_PWRBTN, 0,
+		 "PWRBTN_STS clears when written 1");
+	s5();
+}
+
 static void set_count(uint8_t n)
 {
 	pc_cmos_write(CMOS_COUNT, n);
@@ -123,10 +178,12 @@ void guest_main(void)
 		return;
 	if (rt_arg("s5"))
 		s5();
+	else if (rt_arg("button"))
+		button();
 	else if (pc_arg_num("reset", &n))
 		reset(n);
 	else if (rt_arg("reset"))
 		checkd(false, "power reset N", "N missing or not a number");
 	else
-		note("no action asked (\"s5\" or \"reset N\"): prerequisites only");
+		note("no action asked (\"s5\", \"button\" or \"reset N\"): prerequisites only");
 }

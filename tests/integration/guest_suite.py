@@ -38,13 +38,18 @@ GUESTS = {
     "ioapic_pic": ("ioapic_pic", "ioapic_pic", "pass", ""),
     "rtc": ("rtc", "rtc", "pass", ""),
     "uart": ("uart", "uart", "pass", ""),
+    # receive interrupts delivered: a line typed on `console` (see TYPE)
+    "uart_rx": ("uart", "uart_rx uart rx", "pass", ""),
     "acpi": ("acpi", "acpi", "pass", ",cpus=2"),
     "s5": ("power", "s5 power s5", "stopped:ACPI power-off (S5)", ""),
+    # powers off when Keel presses its ACPI power button (see PRESS)
+    "button": ("power", "button power button", "stopped:ACPI power-off (S5)", ""),
     "reboot": ("power", "reboot power reset 3", "pass-reboots:2", ",on_reboot=restart"),
     "noreboot": ("power", "noreboot power reset 3", "stopped:on_reboot=stop",
                  ",on_reboot=stop"),
     "hostile": ("hostile", "hostile", "pass", ""),
-    "witness": ("spin", "witness", "runs", ""),
+    # beside timing guests: halts between port writes (LAPIC timer, ~1 kHz)
+    "witness": ("spin", "witness spin paced", "runs", ""),
 }
 # One Keel boot per suite (a boot takes at most 16 VMs and 16 modules). In a
 # sequential suite the guests start one after another, each alone with the
@@ -53,9 +58,16 @@ GUESTS = {
 SUITES = {
     "basic": ["hello", "cpuid", "msr", "pio", "mmio", "unclaimed", "irq", "exc", "fpu_a",
               "fpu_b", "mmio_bad", "triple", "spin"],
-    "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "acpi", "s5", "reboot",
-           "noreboot", "hostile"],
+    "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "uart_rx", "acpi", "s5",
+           "button",
+           "reboot", "noreboot", "hostile"],
 }
+# Guests the harness presses the power button of ("shutdown NAME") once
+# their console shows the line given.
+PRESS = {"button": rb"power: waiting for the power button"}
+# Guests the harness types a line to on `console NAME` once it shows the
+# prompt given; the guest echoes the line as a note.
+TYPE = {"uart_rx": (rb"uart: type a line", b"keel typed this")}
 SEQUENTIAL = {"pc"}
 FINISH_TIMEOUT = 240
 
@@ -225,6 +237,44 @@ def check_lifecycle(c, m):
             out)
 
 
+def press_button(c, m, name):
+    """Waits for the guest to be ready, then `shutdown NAME`."""
+    found, text = console_text(m, name, PRESS[name], 120)
+    out = m.command(f"shutdown {name}") if found else ""
+    c.check(f"guest {name}: shutdown presses the power button",
+            found and out.strip() == f"vm {name}: power button pressed", out + text[-1500:])
+    _, still = wait_all_ended(m, [name], 60)
+    if still:
+        return
+    found, text = console_text(m, name, rb"power: S5", 10)
+    c.check(f"guest {name}: the SCI came with PWRBTN_STS, then S5",
+            found and "ok - PWRBTN_STS is set in the SCI handler" in text and "not ok" not in text,
+            text[-1500:])
+    out = m.command(f"shutdown {name}")
+    c.check("shutdown of a stopped VM: one-line error",
+            out.strip() == f"error: cannot shut down vm {name}: it is stopped", out)
+
+
+def type_line(c, m, name):
+    """Attaches to the console, types the line when asked, detaches."""
+    prompt, line = TYPE[name]
+    m._write(f"console {name}\r".encode())
+    m.expect(rb"\[attached to " + re.escape(name.encode()) + rb"; Ctrl-\] detaches\]", 60)
+    start = m.pos
+    try:
+        m.expect(prompt, 120)
+        m._write(line + b"\r")
+        m.expect(rb'the line: "' + re.escape(line) + rb'"', 60)
+        ok = True
+    except BootError:
+        ok = False
+    text = bytes(m.out[start:]).decode(errors="replace")
+    m._write(b"\x1d")
+    m.expect(rb"\[detached from " + re.escape(name.encode()) + rb"\]", 60)
+    m.expect(re.escape(PROMPT), 60)
+    c.check(f"guest {name}: a line typed on its console arrives", ok, text[-1500:])
+
+
 def run_in_sequence(c, m, names):
     """Starts each guest when the one before has ended."""
     waiting = []
@@ -235,6 +285,10 @@ def run_in_sequence(c, m, names):
         if "started" not in out:
             c.check(f"guest {n}: starts", False, out)
             continue
+        if n in PRESS:
+            press_button(c, m, n)
+        if n in TYPE:
+            type_line(c, m, n)
         _, still = wait_all_ended(m, [n], FINISH_TIMEOUT)
         waiting += still
     return parse_vms(m.command("vms", 60)), waiting

@@ -223,6 +223,25 @@ bool pc_hv_rates(uint32_t *tsc_khz, uint32_t *bus_khz, const char **leaf)
 	return r.a && r.b;
 }
 
+#define KEEL_HOST_VIRTUAL 1u
+
+int64_t pc_irq_late_limit(void)
+{
+	static int64_t limit;
+
+	if (limit)
+		return limit;
+	limit = PC_PCT_10;
+	if (!pc_on_keel())
+		return limit;
+	if (pc_cpuid(PC_KEEL_FREQ_LEAF, 0).c & KEEL_HOST_VIRTUAL) {
+		rt_puts("# Keel runs on a virtual CPU: interrupt arrival held to 10%\n");
+		return limit;
+	}
+	limit = PC_PCT_1;
+	return limit;
+}
+
 uint64_t pc_tsc_hz_published(const char **how)
 {
 	struct cpuid_r r = hv_freq(how);

@@ -72,6 +72,10 @@ uint64_t pc_rate(const struct pc_span *s, uint64_t tsc_hz);
  * and EBX when leaf 0x40000000 reaches it, else under Keel leaf 0x40000001
  * (same layout). *leaf names the leaf. True when both are non-zero. */
 bool pc_hv_rates(uint32_t *tsc_khz, uint32_t *bus_khz, const char **leaf);
+/* How late a timer interrupt may come, in ppm of its interval: 1% under
+ * Keel on bare metal, 10% elsewhere (an emulator's host timers, or Keel
+ * itself on a virtual CPU: leaf 0x40000001 ECX bit 0, noted once). */
+int64_t pc_irq_late_limit(void);
 /* The TSC rate the platform publishes, 0 when it publishes none: the
  * hypervisor leaf above, else CPUID 0x15 when it gives crystal and ratio.
  * *how names the source. */
@@ -149,7 +153,9 @@ struct acpi_hdr {
 
 /* PM1 registers (ACPI 6.x 4.8.3). */
 #define PM1_STS_TMR (1u << 0)
+#define PM1_STS_PWRBTN (1u << 8)
 #define PM1_EN_TMR (1u << 0)
+#define PM1_EN_PWRBTN (1u << 8)
 #define PM1_CNT_SCI_EN (1u << 0)
 #define PM1_CNT_SLP_TYP_SHIFT 10
 #define PM1_CNT_SLP_EN (1u << 13)
