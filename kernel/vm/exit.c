@@ -248,8 +248,6 @@ static void format_bytes(char *out, size_t len, const uint8_t *b, size_t n)
 		at += (size_t)ksnprintf(out + at, len - at, " %02x", b[i]);
 }
 
-/* Moves RIP past the instruction that exited. The hardware said where it
- * ends, or the bytes are measured (SVM without NRIP save). */
 /* RIP wraps at the code segment's operand width. */
 static uint64_t wrap_rip(const struct vcpu *v, uint64_t rip)
 {
@@ -260,6 +258,8 @@ static uint64_t wrap_rip(const struct vcpu *v, uint64_t rip)
 	return rip;
 }
 
+/* Moves RIP past the instruction that exited. The hardware said where it
+ * ends, or the bytes are measured (SVM without NRIP save). */
 static bool skip(struct vcpu *v, const struct vm_exit *e)
 {
 	uint8_t buf[INSN_MAX_LEN], len;

@@ -10,7 +10,7 @@ GUEST_CC ?= gcc
 GUEST_OBJCOPY ?= objcopy
 
 GUESTS := hello cpuid msr pio mmio mmio_bad unclaimed irq exc triple spin fpu bench \
-	lapic timers ioapic_pic rtc uart acpi power hostile
+	lapic timers ioapic_pic rtc uart acpi power hostile smp
 
 GUEST_DIR := tests/guests
 GUEST_OUT := $(BUILD)/guests
@@ -25,6 +25,7 @@ GUEST_LIB_OBJS := $(GUEST_OUT)/lib/entry.o $(GUEST_OUT)/lib/isr.o $(GUEST_OUT)/l
 	$(GUEST_OUT)/lib/print.o $(GUEST_OUT)/lib/pc.o
 GUEST_EXTRA_mmio := $(GUEST_OUT)/mmio32.o
 GUEST_EXTRA_fpu := $(GUEST_OUT)/fpu_regs.o
+GUEST_EXTRA_smp := $(GUEST_OUT)/smp_ap.o
 
 .PHONY: guests
 guests: $(GUESTS:%=$(GUEST_OUT)/%.elf)

@@ -280,14 +280,22 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 static bool cycle_once(struct cycle *r)
 {
 	struct edge rise1, fall1, rise2, fall2;
-	uint64_t hz = pc_tsc_hz(), span;
+	uint64_t hz = pc_tsc_hz(), span, t0;
 
 	r->seen = false;
 	wait_no_uip();
+	t0 = pc_rdtsc();
 	r->sec0 = from_rtc(pc_cmos_read(RTC_SEC));
 	(void)pc_cmos_read(RTC_REG_C);
 	if (!uip_edge(true, UIP_RISE_MS, &rise1) || !uip_edge(false, UIP_FALL_MS, &fall1))
 		return false;
+	/* UIP rises less than 1 s after any moment it was low: a rise first
+	 * seen later means a preempted poll missed a whole update (and a
+	 * second); a rise near the 1 s mark seen late only costs a retry. */
+	if (rise1.after - t0 > hz) {
+		note("update cycle: the first update after reading the seconds was missed");
+		return false;
+	}
 	r->c = pc_cmos_read(RTC_REG_C);
 	r->sec1 = from_rtc(pc_cmos_read(RTC_SEC));
 	r->up_min = fall1.before > rise1.after ? fall1.before - rise1.after : 0;

@@ -41,6 +41,7 @@ GUESTS = {
     # receive interrupts delivered: a line typed on `console` (see TYPE)
     "uart_rx": ("uart", "uart_rx uart rx", "pass", ""),
     "acpi": ("acpi", "acpi", "pass", ",cpus=2"),
+    "smp": ("smp", "smp", "pass", ",cpus=3"),
     "s5": ("power", "s5 power s5", "stopped:ACPI power-off (S5)", ""),
     # powers off when Keel presses its ACPI power button (see PRESS)
     "button": ("power", "button power button", "stopped:ACPI power-off (S5)", ""),
@@ -58,7 +59,7 @@ GUESTS = {
 SUITES = {
     "basic": ["hello", "cpuid", "msr", "pio", "mmio", "unclaimed", "irq", "exc", "fpu_a",
               "fpu_b", "mmio_bad", "triple", "spin"],
-    "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "uart_rx", "acpi", "s5",
+    "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "uart_rx", "acpi", "smp", "s5",
            "button",
            "reboot", "noreboot", "hostile"],
 }
