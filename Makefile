@@ -75,11 +75,17 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_BINS)
 	@$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
-integration: iso guests
+integration: iso guests linux-guest
 	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso
 
+# Debian's kernel and busybox, downloaded (cached outside the clone) and
+# unpacked into $(BUILD)/linux with the test initramfs.
+.PHONY: linux-guest
+linux-guest:
+	@tools/linux-guest.sh $(BUILD)/linux
+
 # Slower emulator runs, not part of check (see README, Tests).
-check-slow: deps iso guests
+check-slow: deps iso guests linux-guest
 	@$(PYTHON) tests/integration/run.py --iso $(BUILD)/keel.iso --slow
 
 # Exit-cost figures under QEMU icount (not part of check; see README, Benchmarks).

@@ -50,6 +50,18 @@ static void print_uptime(const struct shell_io *io, const struct vm *vm)
 	shell_printf(io, "%lu.%03lus", ms / 1000, ms % 1000);
 }
 
+/* How long the running guest took to reach its boot mark (port 0x544). */
+static void print_boot_mark(const struct shell_io *io, const struct vm *vm)
+{
+	uint64_t hz = tsc_hz(), ms;
+
+	if (!vm->boot_ticks || (vm->state != VM_RUNNING && vm->state != VM_PAUSED))
+		return;
+	ms = hz ? vm->boot_ticks / (hz / 1000) : 0;
+	shell_printf(io, ", booted in %lu.%03lus (%lu TSC ticks)", ms / 1000, ms % 1000,
+		     vm->boot_ticks);
+}
+
 /* Where each vCPU is: on a host CPU, ready, halted or waiting for SIPI. */
 static void print_vcpus(const struct shell_io *io, const struct vm *vm)
 {
@@ -75,6 +87,7 @@ static void print_vm(const struct shell_io *io, const struct vm *vm)
 		     vmstate_name(vm->state), vm->decl.mem >> 20, vm->nvcpus,
 		     vm_footprint(vm) >> 10);
 	print_uptime(io, vm);
+	print_boot_mark(io, vm);
 	if (vm->reboots)
 		shell_printf(io, ", %lu reboot(s)", vm->reboots);
 	if (vm->has_exit_code)

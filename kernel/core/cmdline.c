@@ -217,16 +217,26 @@ static bool valid_module_name(struct slice s)
 	return true;
 }
 
-static bool vm_kernel(struct vm_decl *d, struct slice name, struct slice v, char *why)
+static bool vm_module(char *out, const char *key, struct slice name, struct slice v, char *why)
 {
 	if (!valid_module_name(v)) {
-		vm_err(why, name, "bad kernel '%.*s%s' (expected a module name of 1-%d characters)",
-		       quote_len(v), v.p, quote_tail(v), VM_MODULE_MAX);
+		vm_err(why, name, "bad %s '%.*s%s' (expected a module name of 1-%d characters)",
+		       key, quote_len(v), v.p, quote_tail(v), VM_MODULE_MAX);
 		return false;
 	}
-	memcpy(d->kernel, v.p, v.n);
-	d->kernel[v.n] = '\0';
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
 	return true;
+}
+
+static bool vm_kernel(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	return vm_module(d->kernel, "kernel", name, v, why);
+}
+
+static bool vm_initrd(struct vm_decl *d, struct slice name, struct slice v, char *why)
+{
+	return vm_module(d->initrd, "initrd", name, v, why);
 }
 
 enum mem_verdict { MEM_OK, MEM_SYNTAX, MEM_SMALL, MEM_BIG, MEM_ALIGN };
@@ -370,6 +380,7 @@ struct vm_key {
 static const struct vm_key vm_keys[] = {
     {"kernel", vm_kernel},	 {"mem", vm_mem},	    {"cpus", vm_cpus},
     {"on_reboot", vm_on_reboot}, {"on_crash", vm_on_crash}, {"autostart", vm_autostart},
+    {"initrd", vm_initrd},
 };
 
 #define VM_NKEYS (sizeof(vm_keys) / sizeof(vm_keys[0]))
@@ -392,8 +403,8 @@ static bool vm_settings(struct vm_decl *d, struct slice name, struct slice rest,
 			k++;
 		if (k == VM_NKEYS) {
 			vm_err(why, name,
-			       "unknown key '%.*s%s' (expected kernel=, mem=, cpus=, on_reboot=, "
-			       "on_crash= or autostart=)",
+			       "unknown key '%.*s%s' (expected kernel=, initrd=, mem=, cpus=, "
+			       "on_reboot=, on_crash= or autostart=)",
 			       quote_len(key), key.p, quote_tail(key));
 			return false;
 		}
@@ -459,8 +470,8 @@ static const struct option options[] = {
     {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
     {"maxcpus", "1-1024", opt_maxcpus},
     {"vm",
-     "NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]"
-     "[,autostart=yes|no]",
+     "NAME,kernel=MODULE[,initrd=MODULE][,mem=SIZE][,cpus=N][,on_reboot=restart|stop]"
+     "[,on_crash=stop|restart][,autostart=yes|no]",
      opt_vm},
 };
 

@@ -17,8 +17,8 @@ enum log_level {
 };
 
 /* VM declarations, once per VM:
- * vm=NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart]
- *    [,autostart=yes|no] */
+ * vm=NAME,kernel=MODULE[,initrd=MODULE][,mem=SIZE][,cpus=N][,on_reboot=restart|stop]
+ *    [,on_crash=stop|restart][,autostart=yes|no] */
 #define KEEL_MAX_VMS 16
 #define KEEL_MAX_VCPUS 16 /* per VM */
 #define VM_NAME_MAX 15	  /* characters of [A-Za-z0-9_-] */
@@ -35,6 +35,7 @@ enum vm_policy { VM_POLICY_RESTART, VM_POLICY_STOP };
 struct vm_decl {
 	char name[VM_NAME_MAX + 1];	/* NUL-terminated, unique */
 	char kernel[VM_MODULE_MAX + 1]; /* boot module name, NUL-terminated */
+	char initrd[VM_MODULE_MAX + 1]; /* a Linux kernel's initrd module, or "" */
 	uint64_t mem;			/* bytes */
 	uint32_t cpus;
 	enum vm_policy on_reboot; /* default restart */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONSOLE_RING_SIZE 16384u /* bytes kept; a power of two */
+#define CONSOLE_RING_SIZE 65536u /* bytes kept (a Linux boot log fits); a power of two */
 
 struct console {
 	uint8_t buf[CONSOLE_RING_SIZE];

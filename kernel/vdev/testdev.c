@@ -112,6 +112,10 @@ static void write_byte_reg(struct testdev *t, uint64_t off, uint8_t v)
 	case TESTDEV_IRQ_RAISE:
 		irq_raise(t, v);
 		break;
+	case TESTDEV_BOOT_MARK:
+		if (t->boot_mark)
+			t->boot_mark(t->boot_mark_ctx);
+		break;
 	default:
 		break;
 	}

@@ -16,8 +16,8 @@
  *  - HASH and MMIO_COUNT: a write of any size that lies within the 4-byte
  *    register resets it to 0, whatever the value.
  *  - COUNTER, HASH_IN, IRQ_RAISE, MMIO_LAST_SIZE, MMIO_LAST_DIR: 1-byte
- *    accesses only. HASH, MMIO_LAST_OFF, MMIO_COUNT, IRQ_DELIVERED, HOST_EPOCH: 4-byte
- *    reads only.
+ *    accesses only. BOOT_MARK: 1-byte writes only, reads all-ones. HASH, MMIO_LAST_OFF, MMIO_COUNT,
+ * IRQ_DELIVERED, HOST_EPOCH: 4-byte reads only.
  *  - IRQ_RAISE write of v: v < 32 (an exception vector) is ignored and
  *    counted in bad_raises; otherwise v becomes the pending vector, and if
  *    one was already pending it is replaced and counted in overruns.
@@ -59,6 +59,10 @@ struct testdev {
 	/* The host's wall clock (Unix seconds) for TESTDEV_HOST_EPOCH, so a
 	 * guest can compare its RTC with it; NULL reads 0. */
 	int64_t (*host_epoch)(void);
+
+	/* Called on a 1-byte write to TESTDEV_BOOT_MARK; NULL ignores it. */
+	void (*boot_mark)(void *ctx);
+	void *boot_mark_ctx;
 };
 
 /* All registers, counters and the page to 0; nothing pending. */

@@ -25,7 +25,7 @@
 
 /* Test device, port-I/O block. All multi-byte values little-endian. */
 #define TESTDEV_PIO_BASE 0x520
-#define TESTDEV_PIO_LEN 0x24
+#define TESTDEV_PIO_LEN 0x28
 #define TESTDEV_SCRATCH 0x00	    /* 4-byte r/w register; 1/2/4-byte access at +0..+3 */
 #define TESTDEV_COUNTER 0x04	    /* 1-byte read: returns n, then n+1 (mod 256); write sets n */
 #define TESTDEV_HASH_IN 0x05	    /* 1-byte write: hash = hash * 31 + byte (u32) */
@@ -39,6 +39,9 @@
 				    * read: the vector still pending, or 0 */
 #define TESTDEV_IRQ_DELIVERED 0x1C /* 4-byte read: interrupts Keel has injected */
 #define TESTDEV_HOST_EPOCH 0x20	   /* 4-byte read: the host's time, Unix seconds */
+#define TESTDEV_BOOT_MARK                                                                          \
+	0x24 /* 1-byte write: "booted"; Keel records the TSC ticks since the VM started            \
+	      * (the first write after each start counts). Port 0x544. */
 
 /* Test device, MMIO page: 4 KiB that behaves like RAM (byte-addressable,
  * little-endian, accesses of 1/2/4/8 bytes), except that every access

@@ -7,11 +7,13 @@
 #include "core/fmt.h"
 #include "core/printk.h"
 #include "cpu/fpu.h"
+#include "cpu/timer.h"
 #include "keel/kstring.h"
 #include "keel/x86.h"
 #include "main/platform.h"
 #include "mm/kmem.h"
 #include "drivers/rtc/cmos.h"
+#include "vm/linux_boot.h"
 #include "vm/mb1.h"
 #include "vm/sched.h"
 #include "vdev/vdev.h"
@@ -23,6 +25,8 @@
 #define GUEST_CR0_ET (1ull << 4)
 #define TR_LIMIT 0x67u
 #define RESET_RIP 0xFFF0ull
+#define MB1_CS 0x08 /* arbitrary: a multiboot kernel loads its own GDT */
+#define MB1_DS 0x10
 
 static struct spinlock list_lock;
 static struct vm *vm_list;
@@ -138,6 +142,28 @@ static void wait_idle(struct vm *vm)
 
 /* ---- devices ---- */
 
+/* The guest wrote TESTDEV_BOOT_MARK: the first write after a start says how
+ * long the guest took to boot (the test initramfs writes it from /init). */
+static void on_boot_mark(void *ctx)
+{
+	struct vm *vm = ctx;
+	uint64_t ticks = rdtsc() - vm->started_tsc, hz = tsc_hz();
+
+	if (vm->boot_ticks)
+		return;
+	vm->boot_ticks = ticks ? ticks : 1;
+	pr_info("vm %s: boot mark after %lu TSC ticks (%lu ms)\n", vm->name, ticks,
+		hz ? ticks / (hz / 1000) : 0);
+}
+
+static void init_testdev(struct vm *vm)
+{
+	testdev_init(&vm->testdev);
+	vm->testdev.host_epoch = cmos_host_time;
+	vm->testdev.boot_mark = on_boot_mark;
+	vm->testdev.boot_mark_ctx = vm;
+}
+
 static status_t add_devices(struct vm *vm)
 {
 	status_t st;
@@ -147,8 +173,7 @@ static status_t add_devices(struct vm *vm)
 	console_init(&vm->con);
 	debugexit_init(&vm->dbgexit, on_debug_exit, vm);
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
-	testdev_init(&vm->testdev);
-	vm->testdev.host_epoch = cmos_host_time;
+	init_testdev(vm);
 	st = vpc_init(vm);
 	if (st == ST_OK)
 		st = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debugexit_ops,
@@ -170,8 +195,8 @@ static status_t add_devices(struct vm *vm)
 static void reset_devices(struct vm *vm)
 {
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
-	testdev_init(&vm->testdev);
-	vm->testdev.host_epoch = cmos_host_time;
+	init_testdev(vm);
+	vm->boot_ticks = 0;
 	vm->has_exit_code = false;
 	vm->exit_code = 0;
 }
@@ -184,15 +209,16 @@ static struct vseg flat_seg(uint16_t sel, uint16_t type)
 			     0};
 }
 
-/* The multiboot hand-off state (spec 3.2): 32-bit protected mode, flat
- * segments, paging off, interrupts off. The selectors are arbitrary: the
- * spec tells the kernel to load its own GDT before using them. */
-static void mb1_sregs(struct vcpu_sregs *s)
+/* 32-bit protected mode, flat segments, paging off, interrupts off: the
+ * multiboot hand-off state (spec 3.2), whose selectors are arbitrary (the
+ * kernel loads its own GDT before using them), and Linux's 32-bit boot
+ * protocol, whose GDT the loader writes. */
+static void flat32_sregs(struct vcpu_sregs *s, uint16_t cs, uint16_t ds)
 {
 	memset(s, 0, sizeof(*s));
 	for (int i = VSEG_ES; i <= VSEG_GS; i++)
-		s->seg[i] = flat_seg(0x10, VSEG_TYPE_DATA_RW_ACC);
-	s->seg[VSEG_CS] = flat_seg(0x08, VSEG_TYPE_CODE_RX_ACC);
+		s->seg[i] = flat_seg(ds, VSEG_TYPE_DATA_RW_ACC);
+	s->seg[VSEG_CS] = flat_seg(cs, VSEG_TYPE_CODE_RX_ACC);
 	s->seg[VSEG_TR] = (struct vseg){0, VSEG_TYPE_TSS_BUSY | VSEG_P, TR_LIMIT, 0};
 	s->seg[VSEG_LDTR] = (struct vseg){0, VSEG_TYPE_LDT | VSEG_P, 0xFFFF, 0};
 	s->gdt_limit = 0xFFFF;
@@ -329,44 +355,138 @@ static const struct boot_module *find_module(const char *name, const char **args
 	return NULL;
 }
 
-/* Places the kernel in zeroed RAM and sets vCPU 0 at its entry. The whole
- * module string is the guest's command line, as QEMU's -kernel/-append
- * give a kernel its own name first. */
-static status_t load_guest(struct vm *vm, char *why, size_t len)
-{
-	const char *args = "";
-	const struct boot_module *m = find_module(vm->decl.kernel, &args);
-	struct mb1_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
-	struct mb1_result res;
-	struct vcpu_sregs s;
-	char err[VM_WHY_MAX];
-	status_t st;
+/* A boot module's bytes, as the loaders take them. */
+struct image {
+	const uint8_t *data;
+	size_t len;
+	const char *string; /* the module's whole string */
+};
 
-	if (!m) {
-		ksnprintf(why, len, "no boot module named '%s'", vm->decl.kernel);
-		return ST_ENOENT;
-	}
-	if (!gram_zero(&vm->ram, 0, vm->ram.size))
-		return ST_ERANGE;
-	st = mb1_load(phys_to_virt(m->start), (size_t)(m->end - m->start), args, NULL, 0, &mem,
-		      &res, err, sizeof(err));
-	if (st != ST_OK) {
-		ksnprintf(why, len, "module '%s': %s", vm->decl.kernel, err);
-		return st;
-	}
+static bool module_image(const char *name, struct image *out)
+{
+	const struct boot_module *m = find_module(name, &out->string);
+
+	if (!m)
+		return false;
+	out->data = phys_to_virt(m->start);
+	out->len = (size_t)(m->end - m->start);
+	return true;
+}
+
+/* Every vCPU at power-on; vCPU 0 then gets the loader's hand-off state. */
+static void reset_vcpus(struct vm *vm, const struct vcpu_sregs *boot)
+{
+	struct vcpu_sregs s;
+
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		vcpu_reset_soft(v);
 		if (i == 0)
-			mb1_sregs(&s);
+			s = *boot;
 		else
 			reset_sregs(&s);
 		virt_ops()->set_sregs(v, &s);
 	}
+}
+
+/* The whole module string is the guest's command line, as QEMU's
+ * -kernel/-append give a multiboot kernel its own name first. The initrd,
+ * if any, becomes the one multiboot module. */
+static status_t load_mb1(struct vm *vm, const struct image *k, const struct image *initrd,
+			 char *err, size_t errlen)
+{
+	struct mb1_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
+	struct mb1_module mod = {initrd->data, initrd->len, initrd->string};
+	struct mb1_result res;
+	struct vcpu_sregs s;
+	status_t st;
+
+	st = mb1_load(k->data, k->len, k->string, &mod, initrd->data ? 1 : 0, &mem, &res, err,
+		      errlen);
+	if (st != ST_OK)
+		return st;
+	flat32_sregs(&s, MB1_CS, MB1_DS);
+	reset_vcpus(vm, &s);
 	vm->vcpus[0]->regs.gpr[GPR_RAX] = MB1_BOOTLOADER_MAGIC;
 	vm->vcpus[0]->regs.gpr[GPR_RBX] = res.mbi;
 	vm->vcpus[0]->regs.rip = res.entry;
 	return ST_OK;
+}
+
+/* What E820 reports reserved besides the legacy hole: the PCI
+ * configuration window (Linux trusts MCFG only when E820 reserves it) and
+ * the interrupt controllers' pages. */
+static const struct lb_range linux_reserved[] = {
+    {VPC_ECAM_BASE, VPC_ECAM_SIZE},
+    {IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_LEN},
+    {VLAPIC_DEFAULT_BASE, LB_PAGE},
+};
+
+/* The module string less its first word (the module's name) is the
+ * kernel's command line, as GRUB's `linux` passes what follows the path. */
+static const char *linux_cmdline(const char *s)
+{
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+/* Linux's 32-bit boot protocol: flat __BOOT_CS/__BOOT_DS, paging off,
+ * ESI = boot_params. */
+static status_t load_linux(struct vm *vm, const struct image *k, const struct image *initrd,
+			   char *err, size_t errlen)
+{
+	struct lb_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
+	struct lb_platform plat = {VPC_ACPI_GPA, linux_reserved,
+				   sizeof(linux_reserved) / sizeof(linux_reserved[0])};
+	struct lb_result res;
+	struct vcpu_sregs s;
+	status_t st;
+
+	st = lb_load(k->data, k->len, initrd->data, initrd->len, linux_cmdline(k->string), &mem,
+		     &plat, &res, err, errlen);
+	if (st != ST_OK)
+		return st;
+	flat32_sregs(&s, LB_BOOT_CS, LB_BOOT_DS);
+	s.gdt_base = res.gdt_base;
+	s.gdt_limit = res.gdt_limit;
+	reset_vcpus(vm, &s);
+	vm->vcpus[0]->regs.gpr[GPR_RSI] = res.boot_params;
+	vm->vcpus[0]->regs.rip = res.entry32;
+	return ST_OK;
+}
+
+/* Places the kernel (a multiboot kernel or a Linux bzImage) and its
+ * initrd in zeroed RAM and sets vCPU 0 at its entry. */
+static status_t load_guest(struct vm *vm, char *why, size_t len)
+{
+	struct image k, initrd = {NULL, 0, ""};
+	char err[VM_WHY_MAX];
+	status_t st;
+
+	if (!module_image(vm->decl.kernel, &k)) {
+		ksnprintf(why, len, "no boot module named '%s'", vm->decl.kernel);
+		return ST_ENOENT;
+	}
+	if (vm->decl.initrd[0] && !module_image(vm->decl.initrd, &initrd)) {
+		ksnprintf(why, len, "no boot module named '%s' (initrd=)", vm->decl.initrd);
+		return ST_ENOENT;
+	}
+	if (!gram_zero(&vm->ram, 0, vm->ram.size))
+		return ST_ERANGE;
+	if (mb1_probe(k.data, k.len)) {
+		st = load_mb1(vm, &k, &initrd, err, sizeof(err));
+		if (st != ST_OK)
+			ksnprintf(why, len, "module '%s': %s", vm->decl.kernel, err);
+		return st;
+	}
+	st = load_linux(vm, &k, &initrd, err, sizeof(err));
+	if (st != ST_OK)
+		ksnprintf(why, len, "module '%s' (no multiboot header; as a Linux bzImage): %s",
+			  vm->decl.kernel, err);
+	return st;
 }
 
 /* ---- management actions ---- */

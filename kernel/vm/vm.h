@@ -104,6 +104,7 @@ struct vm {
 	bool has_exit_code;
 	uint32_t exit_code; /* debug-exit code */
 	uint64_t started_tsc, starts;
+	uint64_t boot_ticks; /* TSC ticks from start to the boot mark, 0 before */
 
 	struct spinlock lock; /* devices and console */
 	struct guest_ram ram;

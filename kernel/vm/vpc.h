@@ -48,7 +48,8 @@
 #define VPC_PCI_MMIO_BASE 0xC0000000ull
 #define VPC_PCI_MMIO_SIZE 0x20000000ull
 #define VPC_ECAM_BASE 0xE0000000ull
-#define VPC_IOAPIC_ID 0 /* IOAPIC and LAPIC IDs are separate name spaces */
+#define VPC_ECAM_SIZE 0x10000000ull /* 256 buses x 1 MiB */
+#define VPC_IOAPIC_ID 0		    /* IOAPIC and LAPIC IDs are separate name spaces */
 #define VPC_SCI_IRQ 9
 #define VPC_PM_EVT_PORT 0x600
 #define VPC_PM_CNT_PORT 0x604

@@ -15,6 +15,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelboot import BochsMachine, BootError, QemuMachine, PROMPT  # noqa: E402
 from guest_suite import SEQUENTIAL, SUITES, build_guests_iso, run_guest_suite  # noqa: E402
+from linux_suite import build_linux_iso, run_linux_suite  # noqa: E402
 
 SCENARIOS = {
     # name: (kind, cpus, MiB, extra)
@@ -46,8 +47,12 @@ SCENARIOS = {
                                 {"custom": "guests", "suite": "basic", "model": "ryzen"}),
     "bochs-ryzen-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc", "model": "ryzen"}),
     "qemu-pc-1cpu": ("qemu", 1, 512, {"custom": "guests", "suite": "pc"}),
+    # The Debian guest (tools/linux-guest.sh builds it into BUILD/linux).
+    "qemu-linux-2cpu": ("qemu", 2, 1024, {"custom": "linux"}),
+    "bochs-linux-2cpu": ("bochs", 2, 1024, {"custom": "linux"}),
 }
-SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu"}
+SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu",
+        "bochs-linux-2cpu"}
 # Run alone, after the others: their guests time interrupts and counters
 # against the TSC, which a second emulator on a 2-core host would spoil.
 EXCLUSIVE = {"qemu-pc-3cpu", "bochs-pc-3cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu"}
@@ -276,6 +281,14 @@ def run_scenario(name, iso, log_dir):
                 m = BochsMachine(name, log_dir, guests_iso, cpus=cpus, megs=mem_mb, **extra)
             run_guest_suite(c, m, SUITES[suite], sequential=suite in SEQUENTIAL)
             return c.results
+        if custom == "linux":
+            linux_iso = build_linux_iso(iso, log_dir, name)
+            if kind == "qemu":
+                m = QemuMachine(name, log_dir, linux_iso, smp=cpus, mem_mb=mem_mb, **extra)
+            else:
+                m = BochsMachine(name, log_dir, linux_iso, cpus=cpus, megs=mem_mb, **extra)
+            run_linux_suite(c, m, iso, kind)
+            return c.results
         if custom == "spcr":
             spcr = os.path.join(log_dir, "spcr.bin")
             write_spcr_table(spcr)
@@ -369,7 +382,9 @@ def main():
         if f.endswith(".log") and f.split(".")[0] in names:
             os.unlink(os.path.join(log_dir, f))
     everything = []
-    shared = [n for n in names if n not in EXCLUSIVE]
+    # Longest first, so the pool's other worker runs the short ones meanwhile.
+    shared = sorted((n for n in names if n not in EXCLUSIVE),
+                    key=lambda n: SCENARIOS[n][3].get("custom") != "linux")
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
         futures = {ex.submit(run_scenario, n, args.iso, log_dir): n for n in shared}
         for fut in concurrent.futures.as_completed(futures):

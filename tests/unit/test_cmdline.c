@@ -237,8 +237,9 @@ static void test_null_err_callback(void **state)
 #define GiB (1ull << 30)
 #define VM_SYNTAX                                                                                  \
 	"(expected "                                                                               \
-	"NAME,kernel=MODULE[,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_crash=stop|restart][" \
-	",autostart=yes|no])"
+	"NAME,kernel=MODULE[,initrd=MODULE][,mem=SIZE][,cpus=N][,on_reboot=restart|stop][,on_"     \
+	"crash="                                                                                   \
+	"stop|restart][,autostart=yes|no])"
 
 static void assert_vm(unsigned i, const char *name, const char *kernel, uint64_t mem, uint32_t cpus)
 {
@@ -310,6 +311,21 @@ static void test_vm_policies(void **state)
 	vm_rejected("vm=p,kernel=k,on_crash=", "vm p: bad on_crash '' (expected restart or stop)");
 	vm_rejected("vm=p,kernel=k,on_crash=stop,on_crash=stop", "vm p: repeated key 'on_crash'");
 	assert_int_equal(C.nvms, 0);
+}
+
+static void test_vm_initrd(void **state)
+{
+	(void)state;
+	assert_int_equal(run("vm=deb,kernel=vmlinuz,initrd=initrd.img,mem=256M"), 0);
+	assert_string_equal(C.vms[0].kernel, "vmlinuz");
+	assert_string_equal(C.vms[0].initrd, "initrd.img");
+	assert_int_equal(run("vm=deb,kernel=vmlinuz"), 0);
+	assert_string_equal(C.vms[0].initrd, "");
+	vm_rejected("vm=deb,kernel=k,initrd=",
+		    "vm deb: bad initrd '' (expected a module name of 1-63 characters)");
+	vm_rejected("vm=deb,kernel=k,initrd=a,initrd=b", "vm deb: repeated key 'initrd'");
+	/* initrd= alone does not name a kernel. */
+	vm_rejected("vm=deb,initrd=i", "vm deb: missing kernel=MODULE");
 }
 
 static void test_vm_mem_sizes(void **state)
@@ -444,15 +460,21 @@ static void test_vm_bad_cpus(void **state)
 
 static void test_vm_bad_keys(void **state)
 {
+	static const char *const keys[] = {"foo", "name", "KERNEL", ""};
+	char line[64], msg[160];
+
 	(void)state;
-	vm_rejected("vm=web,kernel=k,foo=1", "vm web: unknown key 'foo' (expected kernel=, mem=, "
-					     "cpus=, on_reboot=, on_crash= or autostart=)");
-	vm_rejected("vm=web,name=x,kernel=k", "vm web: unknown key 'name' (expected kernel=, mem=, "
-					      "cpus=, on_reboot=, on_crash= or autostart=)");
-	vm_rejected("vm=web,KERNEL=k", "vm web: unknown key 'KERNEL' (expected kernel=, mem=, "
-				       "cpus=, on_reboot=, on_crash= or autostart=)");
-	vm_rejected("vm=web,kernel=k,=1", "vm web: unknown key '' (expected kernel=, mem=, cpus=, "
-					  "on_reboot=, on_crash= or autostart=)");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(line, sizeof(line), "vm=web,kernel=k,%s=1", keys[i]);
+		snprintf(msg, sizeof(msg),
+			 "vm web: unknown key '%s' (expected kernel=, initrd=, mem=, cpus=, "
+			 "on_reboot=, on_crash= or autostart=)",
+			 keys[i]);
+		vm_rejected(line, msg);
+	}
+	vm_rejected("vm=web,name=x,kernel=k", "vm web: unknown key 'name' (expected kernel=, "
+					      "initrd=, mem=, cpus=, on_reboot=, on_crash= or "
+					      "autostart=)");
 	vm_rejected("vm=web,kernel=k,mem=8M,mem=16M", "vm web: repeated key 'mem'");
 	vm_rejected("vm=web,kernel=k,kernel=k", "vm web: repeated key 'kernel'");
 	vm_rejected("vm=web,cpus=1,kernel=k,cpus=1", "vm web: repeated key 'cpus'");
@@ -554,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_vm_good),
 	    cmocka_unit_test(test_vm_defaults),
 	    cmocka_unit_test(test_vm_policies),
+	    cmocka_unit_test(test_vm_initrd),
 	    cmocka_unit_test(test_vm_mem_sizes),
 	    cmocka_unit_test(test_vm_many_and_mixed),
 	    cmocka_unit_test(test_vm_bad_name),

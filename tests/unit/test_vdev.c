@@ -825,6 +825,35 @@ static void test_testdev_host_epoch(void **state)
 	assert_int_equal(in(reg, 4), 1796170000);
 }
 
+static unsigned marks;
+
+static void count_mark(void *ctx)
+{
+	assert_ptr_equal(ctx, &marks);
+	marks++;
+}
+
+static void test_testdev_boot_mark(void **state)
+{
+	const uint64_t reg = TESTDEV_PIO_BASE + TESTDEV_BOOT_MARK;
+
+	(void)state;
+	assert_int_equal(reg, 0x544); /* the port the test initramfs writes */
+	out(reg, 1, 1);		      /* nothing wired: ignored */
+	marks = 0;
+	td.boot_mark = count_mark;
+	td.boot_mark_ctx = &marks;
+	out(reg, 1, 0x5A);
+	assert_int_equal(marks, 1);
+	out(reg, 2, 1); /* 1-byte writes only */
+	out(reg, 4, 1);
+	out(reg + 1, 1, 1);
+	assert_int_equal(marks, 1);
+	assert_int_equal(in(reg, 1), 0xFF); /* write-only */
+	out(reg, 1, 0);
+	assert_int_equal(marks, 2); /* the device reports each write; Keel keeps the first */
+}
+
 static void test_testdev_irq_bad_and_overrun(void **state)
 {
 	(void)state;
@@ -903,6 +932,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_testdev_irq, setup),
 	    cmocka_unit_test_setup(test_testdev_irq_bad_and_overrun, setup),
 	    cmocka_unit_test_setup(test_testdev_host_epoch, setup),
+	    cmocka_unit_test_setup(test_testdev_boot_mark, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
