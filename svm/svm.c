@@ -91,6 +91,18 @@ static status_t make_bitmaps(void)
 	return ST_OK;
 }
 
+static status_t svm_pio_passthrough(uint16_t port, uint16_t len)
+{
+	status_t st = make_bitmaps();
+	uint8_t *bm = phys_to_virt(iopm_pa);
+
+	if (st != ST_OK)
+		return st;
+	for (uint32_t p = port; p < (uint32_t)port + len; p++)
+		bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+	return ST_OK;
+}
+
 void svm_cpu_ready(unsigned cpu, uint64_t host_save_pa)
 {
 	uint32_t n = svm_asid_count();
@@ -555,4 +567,5 @@ const struct virt_ops svm_ops = {
     .set_cr = svm_set_cr,
     .get_msr = svm_get_msr,
     .set_msr = svm_set_msr,
+    .pio_passthrough = svm_pio_passthrough,
 };

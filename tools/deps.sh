@@ -9,6 +9,7 @@ qemu-system-x86 qemu-utils ovmf seabios
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
 libcmocka-dev clang-format
 bochs bochsbios bochs-term vgabios
+cpio kmod xz-utils gzip
 "
 
 missing=""

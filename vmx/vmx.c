@@ -120,6 +120,20 @@ static status_t make_bitmaps(void)
 	return ST_OK;
 }
 
+/* Bitmap A covers ports 0-0x7FFF and B the rest, a bit per port, so one
+ * bit index into both pages in a row (SDM 25.6.4). */
+static status_t vmx_pio_passthrough(uint16_t port, uint16_t len)
+{
+	status_t st = make_bitmaps();
+	uint8_t *bm = phys_to_virt(io_bitmaps_pa);
+
+	if (st != ST_OK)
+		return st;
+	for (uint32_t p = port; p < (uint32_t)port + len && p <= 0xFFFF; p++)
+		bm[p / 8] &= (uint8_t) ~(1u << (p % 8));
+	return ST_OK;
+}
+
 /* ---- VMCS access from outside a slice ---- */
 
 /* Makes v's VMCS current on this CPU; returns whether it had to (then the
@@ -689,4 +703,5 @@ const struct virt_ops vmx_ops = {
     .set_msr = vmx_set_msr,
     .vcpu_load = vmx_vcpu_load,
     .vcpu_put = vmx_vcpu_put,
+    .pio_passthrough = vmx_pio_passthrough,
 };

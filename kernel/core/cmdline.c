@@ -134,6 +134,15 @@ static bool opt_maxcpus(struct keel_config *c, struct slice v, char *why)
 	return true;
 }
 
+static bool opt_pmtimer(struct keel_config *c, struct slice v, char *why)
+{
+	(void)why;
+	if (!slice_eq(v, "host") && !slice_eq(v, "emulated"))
+		return false;
+	c->pmtimer_emulated = slice_eq(v, "emulated");
+	return true;
+}
+
 /* A word is quoted whole up to QUOTE_MAX characters, then elided. */
 static int quote_len(struct slice s)
 {
@@ -469,6 +478,7 @@ static const struct option options[] = {
     {"loglevel", "0-7 or a level name", opt_loglevel},
     {"console", "com1-com4 or ttyS0-ttyS3, optionally ,9600|19200|38400|57600|115200", opt_console},
     {"maxcpus", "1-1024", opt_maxcpus},
+    {"pmtimer", "host or emulated", opt_pmtimer},
     {"vm",
      "NAME,kernel=MODULE[,initrd=MODULE][,mem=SIZE][,cpus=N][,on_reboot=restart|stop]"
      "[,on_crash=stop|restart][,autostart=yes|no]",
@@ -534,6 +544,7 @@ void cmdline_defaults(struct keel_config *c)
 	c->console = 0;
 	c->baud = 115200;
 	c->maxcpus = 0;
+	c->pmtimer_emulated = false;
 	memset(c->vms, 0, sizeof(c->vms));
 	c->nvms = 0;
 }

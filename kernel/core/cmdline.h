@@ -47,7 +47,8 @@ struct keel_config {
 	int loglevel; /* enum log_level */
 	int console;  /* 0: auto (SPCR or COM1), 1..4: COM1..COM4 */
 	uint32_t baud;
-	uint32_t maxcpus;		  /* 0: all */
+	uint32_t maxcpus;      /* 0: all */
+	bool pmtimer_emulated; /* guests get an emulated PM timer even when the host has one */
 	struct vm_decl vms[KEEL_MAX_VMS]; /* in command-line order */
 	unsigned nvms;
 };

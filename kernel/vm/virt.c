@@ -16,7 +16,8 @@ static bool ops_complete(const struct virt_ops *o)
 {
 	return o->name && o->probe && o->describe && o->enable_cpu && o->npt_format &&
 	       o->npt_ram_prot && o->vcpu_create && o->vcpu_destroy && o->vcpu_run &&
-	       o->get_sregs && o->set_sregs && o->set_efer && o->set_cr && o->get_msr && o->set_msr;
+	       o->get_sregs && o->set_sregs && o->set_efer && o->set_cr && o->get_msr &&
+	       o->set_msr && o->pio_passthrough;
 }
 
 static bool vendor_is_intel(void)

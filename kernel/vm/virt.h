@@ -193,6 +193,9 @@ struct virt_ops {
 	 * guest's access ever reach Keel. */
 	bool (*get_msr)(struct vcpu *v, uint32_t index, uint64_t *val);
 	bool (*set_msr)(struct vcpu *v, uint32_t index, uint64_t val);
+	/* Every guest's accesses to ports [port, port + len) reach the host
+	 * device without an exit from now on (the I/O bitmaps are shared). */
+	status_t (*pio_passthrough)(uint16_t port, uint16_t len) MUST_CHECK;
 };
 
 /* Picks the backend at boot and reports the choice. */

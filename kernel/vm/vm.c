@@ -709,6 +709,8 @@ void vm_boot_declared(void)
 		       c->nvms);
 		return;
 	}
+	if (virt_ops())
+		vpc_platform_init(c->pmtimer_emulated);
 	for (unsigned i = 0; i < c->nvms; i++) {
 		const struct vm_decl *d = &c->vms[i];
 		struct vm *vm;

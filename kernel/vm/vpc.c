@@ -6,7 +6,11 @@
 #include "drivers/rtc/cmos.h"
 #include "keel/kstring.h"
 #include "keel/x86.h"
+#include "main/platform.h"
+#include "drivers/acpi/acpi.h"
 #include "vdev/acpi_tables.h"
+#include "vdev/fwcfg.h"
+#include "vdev/testdev_abi.h"
 #include "vm/sched.h"
 #include "vm/vm.h"
 
@@ -399,12 +403,97 @@ static const struct range ranges[] = {
     {mmio, VLAPIC_DEFAULT_BASE, VLAPIC_MMIO_LEN, &lapic_page_ops, the_vm, "lapic"},
 };
 
+/* ---- the host's PM timer ----
+ *
+ * Guests read the host's ACPI PM timer directly (no exit) when the host has
+ * one in I/O space: under emulators an exit costs 15-25 us, and Linux's
+ * TSC calibration refuses a PM-timer sample whose three reads take longer
+ * than 2^17 TSC ticks, so an emulated timer leaves its TSC "unstable". The
+ * host timer and the guest TSC (the host's, no offset) share one clock.
+ * The register is read-only; writes reach the host and are ignored there.
+ * pmtimer=emulated keeps the model of pmtimer.c. */
+static uint16_t host_pm_port; /* 0: guests get the emulated timer */
+static bool host_pm_32bit;
+
+/* Ports the VM core claims outside this file (vm.c). */
+static const struct {
+	uint32_t base, len;
+} core_ports[] = {
+    {DEBUG_EXIT_PORT, DEBUG_EXIT_LEN},
+    {FW_CFG_PORT_SEL, FWCFG_PIO_LEN},
+    {TESTDEV_PIO_BASE, TESTDEV_PIO_LEN},
+};
+
+static bool overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Would a passed-through [port, port + PMTIMER_LEN) hide a device? The
+ * emulated PM timer's own place does not count: it moves aside. */
+static bool pm_port_taken(uint32_t port)
+{
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (ranges[i].bus == pio && ranges[i].ops != &pmtimer_ops &&
+		    overlaps(port, PMTIMER_LEN, (uint32_t)ranges[i].base, (uint32_t)ranges[i].len))
+			return true;
+	for (size_t i = 0; i < sizeof(core_ports) / sizeof(core_ports[0]); i++)
+		if (overlaps(port, PMTIMER_LEN, core_ports[i].base, core_ports[i].len))
+			return true;
+	return false;
+}
+
+void vpc_platform_init(bool emulated)
+{
+	const struct acpi_info *a = platform_acpi();
+	uint32_t port = a ? a->pm_timer_port : 0;
+
+	if (emulated || !port || port + PMTIMER_LEN > BUS_PIO_LIMIT || pm_port_taken(port)) {
+		pr_info("vpc: guests get an emulated ACPI PM timer at 0x%x%s\n", VPC_PM_TMR_PORT,
+			emulated ? " (pmtimer=emulated)"
+			: port	 ? " (the host's would hide a device)"
+				 : " (the host has none in I/O space)");
+		return;
+	}
+	if (virt_ops()->pio_passthrough((uint16_t)port, PMTIMER_LEN) != ST_OK) {
+		pr_err("vpc: cannot pass the host PM timer through; guests get an emulated one\n");
+		return;
+	}
+	host_pm_port = (uint16_t)port;
+	host_pm_32bit = a->pm_timer_32bit;
+	pr_info("vpc: guests read the host's ACPI PM timer at 0x%x (%s)\n", port,
+		host_pm_32bit ? "32-bit" : "24-bit");
+}
+
+/* Should an access to the passed-through timer still exit (string I/O
+ * emulated by Keel), it reads the host register too. */
+static status_t host_pm_read(void *dev, uint64_t off, uint8_t size, uint64_t *val)
+{
+	(void)dev;
+	*val = (inl(host_pm_port) >> (off * 8)) &
+	       (size >= 4 ? 0xFFFFFFFFull : (1ull << (size * 8)) - 1);
+	return ST_OK;
+}
+
+static status_t host_pm_write(void *dev, uint64_t off, uint8_t size, uint64_t val)
+{
+	(void)dev, (void)off, (void)size, (void)val;
+	return ST_OK; /* read-only register */
+}
+
+static const struct bus_ops host_pm_ops = {.read = host_pm_read, .write = host_pm_write};
+
 static status_t register_ranges(struct vm *vm)
 {
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 		const struct range *r = &ranges[i];
-		status_t st =
-		    bus_register(r->bus(vm), r->base, r->len, r->ops, r->dev(vm), r->name);
+		status_t st;
+
+		if (r->ops == &pmtimer_ops && host_pm_port)
+			st = bus_register(pio(vm), host_pm_port, PMTIMER_LEN, &host_pm_ops, NULL,
+					  "pm-timer (host)");
+		else
+			st = bus_register(r->bus(vm), r->base, r->len, r->ops, r->dev(vm), r->name);
 		if (st != ST_OK)
 			return st;
 	}
@@ -471,7 +560,8 @@ static status_t write_tables(struct vm *vm)
 	    .sci_irq = VPC_SCI_IRQ,
 	    .pm1a_evt_port = VPC_PM_EVT_PORT,
 	    .pm1a_cnt_port = VPC_PM_CNT_PORT,
-	    .pm_tmr_port = VPC_PM_TMR_PORT,
+	    .pm_tmr_port = host_pm_port ? host_pm_port : VPC_PM_TMR_PORT,
+	    .pm_tmr_32bit = host_pm_port && host_pm_32bit,
 	    .reset_port = RESET_CONTROL_PORT,
 	    .reset_value = ACPI_RESET_VALUE,
 	    .rtc_century = RTC_CENTURY,

@@ -58,6 +58,10 @@
 struct vm;
 struct vcpu;
 
+/* Once at boot, before any VM: whether guests read the host's ACPI PM
+ * timer directly (the default, when it can) or an emulated one. */
+void vpc_platform_init(bool emulated);
+
 /* The vCPU-side context of one vLAPIC's callbacks. */
 struct vpc_cpu {
 	struct vm *vm;

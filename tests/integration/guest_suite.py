@@ -73,7 +73,8 @@ SEQUENTIAL = {"pc"}
 FINISH_TIMEOUT = 240
 
 
-def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests", sequential=False):
+def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests", sequential=False,
+                     keel_args=""):
     """An ISO whose Keel command line declares one VM per test guest. `tag`
     names its build directory, so scenarios running at once do not share."""
     names = names or SUITES["basic"]
@@ -94,7 +95,7 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests", sequent
     with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
                 "terminal_output serial\nset timeout=0\n"
-                f"menuentry Keel {{\n multiboot2 /boot/keel.elf {' '.join(decls)}\n"
+                f"menuentry Keel {{\n multiboot2 /boot/keel.elf {keel_args} {' '.join(decls)}\n"
                 + "".join(modules) + " boot\n}\n")
     out = os.path.join(log_dir, f"keel-{tag}.iso")
     subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
@@ -102,7 +103,7 @@ def build_guests_iso(iso, guests_dir, log_dir, names=None, tag="guests", sequent
 
 
 VM_LINE = re.compile(r"^vm (\S+): (\w+), (\d+) MiB RAM, \d+ vCPU\(s\), holds (\d+) KiB"
-                     r"(?:, up [^,(]*)?(?:, (\d+) reboot\(s\))?(?:, exit code (\d+))?"
+                     r"(?:, up [^,(]*)?(?:, booted in [^,]*)?(?:, (\d+) reboot\(s\))?(?:, exit code (\d+))?"
                      r"(?: \((.*)\))?\r?$", re.M)
 EXITS_LINE = re.compile(r"^  exits:(.*)$", re.M)
 

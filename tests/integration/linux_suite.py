@@ -17,7 +17,7 @@ from guest_suite import parse_vms
 VM = "deb"
 GUEST_MEM = "256M"
 GUEST_CPUS = 2
-CMDLINE = "console=ttyS0 panic=1"
+CMDLINE = "console=ttyS0 panic=1 quiet"
 SHELL_READY = rb"keel-guest: shell ready"
 FORBIDDEN = ["IO-APIC + timer doesn't work", "TSC unstable", "Call Trace"]
 WORKAROUNDS = ["noapic", "nolapic", "acpi=off", "clocksource=", "tsc=", "lpj="]
@@ -76,7 +76,7 @@ class Console:
         self.n += 2
         a, b = self.n, self.n + 1
         self.m._write(f"echo @@$(({a - 1}+1))@@; {cmd}; echo @@$(({b - 1}+1))@@\r".encode())
-        self.m.expect(f"@@{a}@@\r?\n".encode(), timeout)
+        self.m.expect(f"@@{a}@@\r*\n".encode(), timeout)
         start = self.m.pos
         self.m.expect(f"@@{b}@@".encode(), timeout)
         return bytes(self.m.out[start:self.m.pos - len(f"@@{b}@@")]).decode(errors="replace")

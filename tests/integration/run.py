@@ -33,7 +33,9 @@ SCENARIOS = {
     "qemu-guests-1cpu": ("qemu", 1, 512, {"custom": "guests", "suite": "basic"}),
     "qemu-pc-3cpu": ("qemu", 3, 512, {"custom": "guests", "suite": "pc"}),
     "bochs-guests-2cpu": ("bochs", 2, 512, {"custom": "guests", "suite": "basic"}),
-    "bochs-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc"}),
+    # VT-x runs the pc suite with the emulated PM timer, SVM with the host's.
+    "bochs-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc",
+                                        "keel_args": "pmtimer=emulated"}),
     "bochs-ryzen-guests-2cpu": ("bochs", 2, 512,
                                 {"custom": "guests", "suite": "basic", "model": "ryzen"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
@@ -263,6 +265,7 @@ def run_scenario(name, iso, log_dir):
     selftest = extra.pop("selftest", None)
     custom = extra.pop("custom", None)
     suite = extra.pop("suite", "basic")
+    keel_args = extra.pop("keel_args", "")
     c = Checker(name)
     m = None
     try:
@@ -274,7 +277,7 @@ def run_scenario(name, iso, log_dir):
         if custom == "guests":
             guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
                                           log_dir, SUITES[suite], tag=name,
-                                          sequential=suite in SEQUENTIAL)
+                                          sequential=suite in SEQUENTIAL, keel_args=keel_args)
             if kind == "qemu":
                 m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
             else:

@@ -159,6 +159,20 @@ static void test_maxcpus(void **state)
 	assert_string_equal(E.last, "maxcpus: bad value '0' (expected 1-1024)");
 }
 
+static void test_pmtimer(void **state)
+{
+	(void)state;
+	assert_int_equal(run(""), 0);
+	assert_false(C.pmtimer_emulated); /* the host's by default */
+	assert_int_equal(run("pmtimer=emulated"), 0);
+	assert_true(C.pmtimer_emulated);
+	assert_int_equal(run("pmtimer=emulated pmtimer=host"), 0);
+	assert_false(C.pmtimer_emulated);
+	assert_int_equal(run("pmtimer=off"), 1);
+	assert_string_equal(E.last, "pmtimer: bad value 'off' (expected host or emulated)");
+	assert_false(C.pmtimer_emulated);
+}
+
 static void test_unknown_and_multiple(void **state)
 {
 	(void)state;
@@ -577,6 +591,7 @@ int main(void)
 	    cmocka_unit_test(test_vm_defaults),
 	    cmocka_unit_test(test_vm_policies),
 	    cmocka_unit_test(test_vm_initrd),
+	    cmocka_unit_test(test_pmtimer),
 	    cmocka_unit_test(test_vm_mem_sizes),
 	    cmocka_unit_test(test_vm_many_and_mixed),
 	    cmocka_unit_test(test_vm_bad_name),
