@@ -53,8 +53,11 @@ SCENARIOS = {
     "qemu-linux-2cpu": ("qemu", 2, 1024, {"custom": "linux"}),
     "bochs-linux-2cpu": ("bochs", 2, 1024, {"custom": "linux"}),
 }
+# qemu-linux-2cpu passes alone (13/13, ~45 s) but hung at the console when it
+# shared the 2-core machine with another emulator in CI: in check-slow until
+# that is understood.
 SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu",
-        "bochs-linux-2cpu"}
+        "bochs-linux-2cpu", "qemu-linux-2cpu"}
 # Run alone, after the others: their guests time interrupts and counters
 # against the TSC, which a second emulator on a 2-core host would spoil.
 EXCLUSIVE = {"qemu-pc-3cpu", "bochs-pc-3cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu"}
