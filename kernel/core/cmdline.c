@@ -544,7 +544,7 @@ void cmdline_defaults(struct keel_config *c)
 	c->console = 0;
 	c->baud = 115200;
 	c->maxcpus = 0;
-	c->pmtimer_emulated = false;
+	c->pmtimer_emulated = true;
 	memset(c->vms, 0, sizeof(c->vms));
 	c->nvms = 0;
 }

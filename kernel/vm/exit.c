@@ -1003,31 +1003,10 @@ static void apply_startup(struct vcpu *v)
 	v->wait = VCPU_READY;
 }
 
-/* Another vCPU of v's VM that no CPU runs has an interrupt to take. Its
- * vCPUs often share one host CPU: a tick held back by a whole slice makes
- * Linux's jiffies fall behind its TSC (10 ms slices against 4 ms ticks
- * lost half of them), so the slice yields to it. Lock-free: a stale
- * answer costs one early or late switch. */
-static bool sibling_waiting(const struct vcpu *v)
-{
-	const struct vm *vm = v->vm;
-
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *u = vm->vcpus[i];
-
-		if (u != v && __atomic_load_n(&u->cpu, __ATOMIC_ACQUIRE) < 0 &&
-		    u->wait != VCPU_WAIT_SIPI && vcpu_irq_hint(u))
-			return true;
-	}
-	return false;
-}
-
 /* Guest timers due now fire first (they may make an interrupt
- * deliverable); the slice ends at its time, when a sibling vCPU waits with
- * an interrupt (after one entry, so two vCPUs with interrupts pending do
- * not hand the CPU back and forth without either taking one), or when the
- * vCPU has nothing to do. */
-static bool may_enter(struct vcpu *v, uint64_t slice_end, bool entered)
+ * deliverable); the slice ends at its time or when the vCPU has nothing to
+ * do. */
+static bool may_enter(struct vcpu *v, uint64_t slice_end)
 {
 	uint64_t now = rdtsc();
 
@@ -1035,7 +1014,7 @@ static bool may_enter(struct vcpu *v, uint64_t slice_end, bool entered)
 		apply_startup(v);
 	if (now >= vm_timers_due(v->vm))
 		vm_timers_update(v->vm, now);
-	if (now >= slice_end || v->vm->state != VM_RUNNING || (entered && sibling_waiting(v)))
+	if (now >= slice_end || v->vm->state != VM_RUNNING)
 		return false;
 	if (v->wait == VCPU_HALTED && vcpu_irq_deliverable(v))
 		v->wait = VCPU_READY;
@@ -1062,7 +1041,7 @@ void vcpu_run_slice(struct vcpu *v)
 	if (ops->vcpu_load)
 		ops->vcpu_load(v);
 	load_guest_extended(v);
-	for (bool entered = false; may_enter(v, slice_end, entered); entered = true) {
+	while (may_enter(v, slice_end)) {
 		prepare_events(v);
 		due = vm_timers_due(v->vm);
 		sched_arm(due < slice_end ? due : slice_end);

@@ -46,7 +46,7 @@ def build_linux_iso(iso, log_dir, tag, cpus=GUEST_CPUS):
     with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
                 "terminal_output serial\nset timeout=0\n"
-                f"menuentry Keel {{\n multiboot2 /boot/keel.elf {decl}\n"
+                f"menuentry Keel {{\n multiboot2 /boot/keel.elf pmtimer=host {decl}\n"
                 f" module2 /linux/vmlinuz vmlinuz {CMDLINE}\n"
                 " module2 /linux/initrd.img initrd.img\n boot\n}\n")
     out = os.path.join(log_dir, f"keel-{tag}.iso")

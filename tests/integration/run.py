@@ -35,7 +35,7 @@ SCENARIOS = {
     "bochs-guests-2cpu": ("bochs", 2, 512, {"custom": "guests", "suite": "basic"}),
     # VT-x runs the pc suite with the emulated PM timer, SVM with the host's.
     "bochs-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc",
-                                        "keel_args": "pmtimer=emulated"}),
+                                        "keel_args": ""}),
     "bochs-ryzen-guests-2cpu": ("bochs", 2, 512,
                                 {"custom": "guests", "suite": "basic", "model": "ryzen"}),
     "bochs-1cpu": ("bochs", 1, 256, {}),

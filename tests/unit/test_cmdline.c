@@ -163,7 +163,7 @@ static void test_pmtimer(void **state)
 {
 	(void)state;
 	assert_int_equal(run(""), 0);
-	assert_false(C.pmtimer_emulated); /* the host's by default */
+	assert_true(C.pmtimer_emulated); /* emulated by default */
 	assert_int_equal(run("pmtimer=emulated"), 0);
 	assert_true(C.pmtimer_emulated);
 	assert_int_equal(run("pmtimer=emulated pmtimer=host"), 0);
