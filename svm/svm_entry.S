@@ -53,7 +53,12 @@ svm_enter:
 	mov GPR(15)(%rsi), %r15
 	mov GPR(RSI)(%rsi), %rsi
 
+	/* Called with IF=0. Host IF=1 at VMRUN makes a host interrupt leave
+	 * the guest (V_INTR_MASKING); GIF=0 holds one that is already pending
+	 * until the guest runs, so it exits at once instead of being lost. */
+	sti
 	vmrun			/* RAX = VMCB; returns at #VMEXIT, RAX/RSP restored */
+	cli			/* pending interrupts wait for the caller's sti */
 
 	push %rsi
 	mov 8(%rsp), %rsi

@@ -666,10 +666,8 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 
 	load_regs(v);
 	load_events(v);
-	__asm__ volatile("cli"); /* VM exit clears RFLAGS; keep both sides alike */
-	failed = vmx_enter(v->regs.gpr, h->launched);
+	failed = vmx_enter(v->regs.gpr, h->launched); /* IF=0: exits clear it too */
 	if (failed) {
-		__asm__ volatile("sti");
 		explain_failure(v, e, true);
 		return;
 	}
@@ -679,7 +677,6 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmx_decode_exit(&raw, e);
 	if (e->reason == VMEXIT_NMI)
 		__asm__ volatile("int $2"); /* the NMI was Keel's: run its handler */
-	__asm__ volatile("sti");
 	if (e->reason == VMEXIT_INVALID_STATE)
 		explain_failure(v, e, false);
 }

@@ -1043,10 +1043,17 @@ void vcpu_run_slice(struct vcpu *v)
 	load_guest_extended(v);
 	while (may_enter(v, slice_end)) {
 		prepare_events(v);
+		/* Interrupts off from arming the timer to the guest entry: a timer
+		 * already due stays pending and makes the entry exit at once.
+		 * Taken here instead, it would leave the guest running with no
+		 * timer armed, which a guest spinning with IF=0 for a vCPU that
+		 * waits its turn never ends (a 2-vCPU Linux hung so). */
+		__asm__ volatile("cli");
 		due = vm_timers_due(v->vm);
 		sched_arm(due < slice_end ? due : slice_end);
 		cr8 = v->ctl.cr8;
 		ops->vcpu_run(v, &e);
+		__asm__ volatile("sti");
 		if (v->ctl.cr8 != cr8)
 			cr8_changed(v);
 		vm_exit_dispatch(v, &e);

@@ -173,9 +173,10 @@ struct virt_ops {
 	/* Enters the guest with v->regs, v->inject (cleared once handed to
 	 * the hardware), v->want_irq_window and v->ctl.intr_shadow, and
 	 * returns at the next exit with v->regs, v->ctl and *exit filled.
-	 * Called with interrupts enabled on the CPU that runs v; the backend
-	 * blocks them around the world switch, and a host interrupt that
-	 * arrives in the guest makes a VMEXIT_EXTINT and runs after return. */
+	 * Called with interrupts disabled on the CPU that runs v; a host
+	 * interrupt pending at entry or arriving in the guest makes a
+	 * VMEXIT_EXTINT (at once for a pending one) and runs when the caller
+	 * enables interrupts again. Returns with interrupts disabled. */
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
 	void (*get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
 	void (*set_sregs)(struct vcpu *v, const struct vcpu_sregs *s);

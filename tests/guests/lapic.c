@@ -9,7 +9,8 @@
  * priority order of two pending vectors, all-excluding-self not reaching
  * the sender; TPR masking (a vector at or below the TPR class stays in
  * IRR, one above it is taken), the PPR (TPR, and the in-service class),
- * CR8 as the TPR's class both ways.
+ * CR8 as the TPR's class both ways. One-shot timers due 64 to 2^20 ticks
+ * ahead, each awaited by a spin without exits, all arrive.
  *
  * Where the rates come from:
  *  - TSC: CPUID 0x40000010 EAX (kHz; under Keel 0x40000001 EAX, where its
@@ -292,6 +293,42 @@ static void oneshot(void)
 	check_eq(r.hits_after, 1, "one-shot: exactly one interrupt");
 }
 
+/* One-shot timers due microseconds after they are set, each awaited by a
+ * vCPU spinning with IF = 1 and no exits: Keel arms its host timer on the
+ * way into the guest, and a host timer that fires before the guest runs
+ * must still end that run (it once left the guest running with no timer,
+ * so the interrupt came only with the next unrelated exit). Counts step by
+ * 1/8 from SHORT_MIN_TICKS to SHORT_MAX_TICKS (divide 1), so some land
+ * between Keel's last look at the guest timers and its guest entry. */
+#define SHORT_MIN_TICKS 64
+#define SHORT_MAX_TICKS (1u << 20)
+#define SHORT_STEP_SHIFT 3
+#define SHORT_WAIT_MS 200
+
+static void short_oneshots(void)
+{
+	uint32_t tried = 0, missed = 0, first_missed = 0;
+
+	pc_lapic_write(LAPIC_TIMER_DIV, DCR_DIV1);
+	pc_lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_TIMER_ONESHOT);
+	for (uint32_t c = SHORT_MIN_TICKS; c <= SHORT_MAX_TICKS;
+	     c += (c >> SHORT_STEP_SHIFT) + 1, tried++) {
+		hits = 0;
+		pc_lapic_write(LAPIC_TIMER_INIT, c);
+		if (wait_count(&hits, 1, SHORT_WAIT_MS))
+			continue;
+		if (!missed++)
+			first_missed = c;
+		pc_lapic_write(LAPIC_TIMER_INIT, 0);
+	}
+	checkd(missed == 0,
+	       "one-shot timers due 64 to 2^20 ticks ahead interrupt a vCPU that spins "
+	       "without exits",
+	       "%u of %u never arrived within 200 ms, the first at count %u", missed, tried,
+	       first_missed);
+	quiet(QUIET_MS);
+}
+
 static int cmp_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
@@ -555,6 +592,7 @@ void guest_main(void)
 		return;
 	basics();
 	oneshot();
+	short_oneshots();
 	periodic();
 	masked_timer();
 	deadline();
