@@ -250,7 +250,29 @@ static bool vm_initrd(struct vm_decl *d, struct slice name, struct slice v, char
 
 enum mem_verdict { MEM_OK, MEM_SYNTAX, MEM_SMALL, MEM_BIG, MEM_ALIGN };
 
-/* Decimal bytes with an optional K, M or G (binary multiples, either case). */
+/* The multiplier a size suffix stands for (binary multiples, either case),
+ * 1 for none. */
+static uint64_t mem_suffix(char c)
+{
+	switch (c) {
+	case 'K':
+	case 'k':
+		return 1ull << 10;
+	case 'M':
+	case 'm':
+		return 1ull << 20;
+	case 'G':
+	case 'g':
+		return 1ull << 30;
+	case 'T':
+	case 't':
+		return 1ull << 40;
+	default:
+		return 1;
+	}
+}
+
+/* Decimal bytes with an optional K, M, G or T. */
 static enum mem_verdict parse_mem(struct slice s, uint64_t *out)
 {
 	uint64_t v = 0, mult = 1;
@@ -258,20 +280,7 @@ static enum mem_verdict parse_mem(struct slice s, uint64_t *out)
 	bool big = false;
 
 	if (n > 0) {
-		switch (s.p[n - 1]) {
-		case 'K':
-		case 'k':
-			mult = 1ull << 10;
-			break;
-		case 'M':
-		case 'm':
-			mult = 1ull << 20;
-			break;
-		case 'G':
-		case 'g':
-			mult = 1ull << 30;
-			break;
-		}
+		mult = mem_suffix(s.p[n - 1]);
 		if (mult > 1)
 			n--;
 	}
@@ -287,11 +296,10 @@ static enum mem_verdict parse_mem(struct slice s, uint64_t *out)
 		if (v > KEEL_VM_MAX_MEM)
 			big = true;
 	}
-	if (big)
+	/* Compared before multiplying, which could wrap. */
+	if (big || v > KEEL_VM_MAX_MEM / mult)
 		return MEM_BIG;
-	v *= mult; /* v <= 3 GiB and mult <= 1 GiB: no overflow */
-	if (v > KEEL_VM_MAX_MEM)
-		return MEM_BIG;
+	v *= mult;
 	if (v < KEEL_VM_MIN_MEM)
 		return MEM_SMALL;
 	if (v % KEEL_VM_MEM_ALIGN)
@@ -299,6 +307,8 @@ static enum mem_verdict parse_mem(struct slice s, uint64_t *out)
 	*out = v;
 	return MEM_OK;
 }
+
+_Static_assert(KEEL_VM_MAX_MEM == 1ull << 40, "vm_mem's message says 1T");
 
 static bool vm_mem(struct vm_decl *d, struct slice name, struct slice v, char *why)
 {
@@ -309,14 +319,14 @@ static bool vm_mem(struct vm_decl *d, struct slice name, struct slice v, char *w
 	case MEM_OK:
 		return true;
 	case MEM_SYNTAX:
-		vm_err(why, name, "bad mem '%.*s%s' (expected bytes with optional K, M or G)", q,
+		vm_err(why, name, "bad mem '%.*s%s' (expected bytes with optional K, M, G or T)", q,
 		       v.p, t);
 		break;
 	case MEM_SMALL:
 		vm_err(why, name, "mem '%.*s%s' is below 2M (KEEL_VM_MIN_MEM)", q, v.p, t);
 		break;
 	case MEM_BIG:
-		vm_err(why, name, "mem '%.*s%s' is above 3G (KEEL_VM_MAX_MEM)", q, v.p, t);
+		vm_err(why, name, "mem '%.*s%s' is above 1T (KEEL_VM_MAX_MEM)", q, v.p, t);
 		break;
 	case MEM_ALIGN:
 		vm_err(why, name, "mem '%.*s%s' is not a multiple of 4K", q, v.p, t);

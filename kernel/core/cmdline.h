@@ -24,7 +24,7 @@ enum log_level {
 #define VM_NAME_MAX 15	  /* characters of [A-Za-z0-9_-] */
 #define VM_MODULE_MAX 63  /* first word of a multiboot2 module string */
 #define KEEL_VM_MIN_MEM (2ull << 20)
-#define KEEL_VM_MAX_MEM (3ull << 30) /* guest RAM stays below the PCI hole */
+#define KEEL_VM_MAX_MEM (1ull << 40) /* 1T: RAM past 3 GiB continues at 4 GiB */
 #define KEEL_VM_DEFAULT_MEM (32ull << 20)
 #define KEEL_VM_MEM_ALIGN 4096ull
 

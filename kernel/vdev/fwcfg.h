@@ -8,7 +8,8 @@
  * Items (multi-byte values little-endian, values fixed at init):
  *   FW_CFG_SIGNATURE  "QEMU" (4 bytes)
  *   FW_CFG_ID         u32 1: traditional interface, no DMA
- *   FW_CFG_RAM_SIZE   u64 bytes
+ *   FW_CFG_RAM_SIZE   u64 bytes of RAM in all, below and above 4 GiB (as
+ *                     QEMU's ram_size; the layout is the memory map's)
  *   FW_CFG_NB_CPUS    u16
  *   FW_CFG_MAX_CPUS   u16
  *

@@ -39,6 +39,42 @@ static uint64_t chunk_len(const struct guest_ram *g, unsigned i)
 	return left < GRAM_CHUNK ? left : GRAM_CHUNK;
 }
 
+static uint64_t low_len(const struct guest_ram *g)
+{
+	return g->size < GRAM_LOW_MAX ? g->size : GRAM_LOW_MAX;
+}
+
+/* Guest-physical address of the byte at offset off into RAM. */
+static uint64_t offset_gpa(uint64_t off)
+{
+	return off < GRAM_LOW_MAX ? off : off - GRAM_LOW_MAX + GRAM_HIGH_BASE;
+}
+
+/* The offset into RAM of [gpa, gpa+len) when all of it lies in one RAM
+ * range. Written so that no sum can wrap: gpa and len are the guest's. */
+static bool ram_offset(const struct guest_ram *g, uint64_t gpa, uint64_t len, uint64_t *off)
+{
+	uint64_t low = low_len(g), base = 0, n = low, skip = 0;
+
+	if (gpa >= GRAM_HIGH_BASE) {
+		base = GRAM_HIGH_BASE;
+		n = g->size - low;
+		skip = low;
+	}
+	if (len == 0 || gpa - base >= n || len > n - (gpa - base))
+		return false;
+	*off = skip + (gpa - base);
+	return true;
+}
+
+/* Host pointer to the byte at offset off into RAM (off < size). */
+static uint8_t *host_at(const struct guest_ram *g, uint64_t off)
+{
+	uint8_t *chunk = g->alloc->virt(g->alloc->ctx, g->chunk_pa[off / GRAM_CHUNK]);
+
+	return chunk + off % GRAM_CHUNK;
+}
+
 static status_t add_chunk(struct guest_ram *g, const struct pt_format *fmt, uint32_t prot)
 {
 	unsigned i = g->nchunks;
@@ -49,13 +85,29 @@ static status_t add_chunk(struct guest_ram *g, const struct pt_format *fmt, uint
 
 	if (st != ST_OK)
 		return st;
-	st = pt_map(&g->npt, (uint64_t)i * GRAM_CHUNK, pa, len, prot);
+	st = pt_map(&g->npt, offset_gpa((uint64_t)i * GRAM_CHUNK), pa, len, prot);
 	if (st != ST_OK) {
 		g->alloc->free(g->alloc->ctx, pa, len / GRAM_PAGE);
 		return st;
 	}
 	g->chunk_pa[i] = pa;
 	g->nchunks++;
+	return ST_OK;
+}
+
+/* The chunk table is sized for this VM, so a small VM does not carry the
+ * table of the largest one, and it is counted in the footprint. */
+static status_t alloc_chunk_table(struct guest_ram *g, uint64_t size)
+{
+	uint64_t chunks = (size + GRAM_CHUNK - 1) / GRAM_CHUNK;
+	uint64_t bytes = chunks * sizeof(g->chunk_pa[0]);
+	uint64_t frames = (bytes + GRAM_PAGE - 1) / GRAM_PAGE;
+	status_t st = g->alloc->alloc(g->alloc->ctx, frames, 1, &g->chunk_table_pa);
+
+	if (st != ST_OK)
+		return st;
+	g->chunk_table_frames = frames;
+	g->chunk_pa = g->alloc->virt(g->alloc->ctx, g->chunk_table_pa);
 	return ST_OK;
 }
 
@@ -70,9 +122,14 @@ status_t gram_init(struct guest_ram *g, uint64_t size, const struct pt_format *f
 		return ST_EINVAL;
 	g->alloc = a;
 	g->npt_mem = (struct pt_mem){g, table_alloc, table_free, table_virt};
-	st = pt_init(&g->npt, fmt, &g->npt_mem);
+	st = alloc_chunk_table(g, size);
 	if (st != ST_OK)
 		return st;
+	st = pt_init(&g->npt, fmt, &g->npt_mem);
+	if (st != ST_OK) {
+		gram_destroy(g);
+		return st;
+	}
 	g->size = size;
 	while ((uint64_t)g->nchunks * GRAM_CHUNK < size) {
 		st = add_chunk(g, fmt, prot);
@@ -88,8 +145,12 @@ void gram_destroy(struct guest_ram *g)
 {
 	for (unsigned i = 0; i < g->nchunks; i++)
 		g->alloc->free(g->alloc->ctx, g->chunk_pa[i], chunk_len(g, i) / GRAM_PAGE);
+	if (g->chunk_table_frames)
+		g->alloc->free(g->alloc->ctx, g->chunk_table_pa, g->chunk_table_frames);
 	if (g->npt.fmt)
 		pt_destroy(&g->npt);
+	g->chunk_pa = NULL;
+	g->chunk_table_frames = 0;
 	g->nchunks = 0;
 	g->size = 0;
 	g->npt.fmt = NULL;
@@ -106,37 +167,56 @@ uint64_t gram_footprint(const struct guest_ram *g)
 
 	for (unsigned i = 0; i < g->nchunks; i++)
 		ram += chunk_len(g, i);
-	return ram + g->table_pages * GRAM_PAGE;
+	return ram + (g->table_pages + g->chunk_table_frames) * GRAM_PAGE;
+}
+
+unsigned gram_layout(uint64_t size, struct gram_range out[GRAM_RANGES_MAX])
+{
+	uint64_t low = size < GRAM_LOW_MAX ? size : GRAM_LOW_MAX;
+	unsigned n = 0;
+
+	if (low)
+		out[n++] = (struct gram_range){0, low};
+	if (size > low)
+		out[n++] = (struct gram_range){GRAM_HIGH_BASE, size - low};
+	return n;
+}
+
+unsigned gram_ranges(const struct guest_ram *g, struct gram_range out[GRAM_RANGES_MAX])
+{
+	return gram_layout(g->size, out);
 }
 
 bool gram_contains(const struct guest_ram *g, uint64_t gpa, uint64_t len)
 {
-	return len > 0 && gpa < g->size && len <= g->size - gpa;
+	uint64_t off;
+
+	return ram_offset(g, gpa, len, &off);
 }
 
 void *gram_ptr(const struct guest_ram *g, uint64_t gpa, uint64_t len)
 {
-	uint64_t i = gpa / GRAM_CHUNK, off = gpa % GRAM_CHUNK;
+	uint64_t off;
 
-	if (!gram_contains(g, gpa, len) || len > GRAM_CHUNK - off)
+	if (!ram_offset(g, gpa, len, &off) || len > GRAM_CHUNK - off % GRAM_CHUNK)
 		return NULL;
-	return (uint8_t *)g->alloc->virt(g->alloc->ctx, g->chunk_pa[i]) + off;
+	return host_at(g, off);
 }
 
-/* Calls fn on each host-contiguous piece of [gpa, gpa+len), which the caller
- * checked is RAM. */
-static void for_pieces(const struct guest_ram *g, uint64_t gpa, size_t len,
-		       void (*fn)(void *host, size_t off, size_t n, void *arg), void *arg)
+/* Calls fn on each host-contiguous piece of the len bytes at offset off into
+ * RAM, which the caller checked lie in one RAM range. */
+static void for_pieces(const struct guest_ram *g, uint64_t off, size_t len,
+		       void (*fn)(void *host, size_t done, size_t n, void *arg), void *arg)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		uint64_t at = gpa + done;
+		uint64_t at = off + done;
 		size_t n = (size_t)(GRAM_CHUNK - at % GRAM_CHUNK);
 
 		if (n > len - done)
 			n = len - done;
-		fn(gram_ptr(g, at, n), done, n, arg);
+		fn(host_at(g, at), done, n, arg);
 		done += n;
 	}
 }
@@ -161,29 +241,34 @@ static void piece_zero(void *host, size_t off, size_t n, void *arg)
 bool gram_read(const struct guest_ram *g, uint64_t gpa, void *buf, size_t len)
 {
 	const void *p = gram_ptr(g, gpa, len);
+	uint64_t off;
 
 	if (p) { /* the common case: inside one chunk */
 		memcpy(buf, p, len);
 		return true;
 	}
-	if (!gram_contains(g, gpa, len))
+	if (!ram_offset(g, gpa, len, &off))
 		return false;
-	for_pieces(g, gpa, len, piece_read, buf);
+	for_pieces(g, off, len, piece_read, buf);
 	return true;
 }
 
 bool gram_write(struct guest_ram *g, uint64_t gpa, const void *buf, size_t len)
 {
-	if (!gram_contains(g, gpa, len))
+	uint64_t off;
+
+	if (!ram_offset(g, gpa, len, &off))
 		return false;
-	for_pieces(g, gpa, len, piece_write, (void *)buf);
+	for_pieces(g, off, len, piece_write, (void *)buf);
 	return true;
 }
 
 bool gram_zero(struct guest_ram *g, uint64_t gpa, uint64_t len)
 {
-	if (!gram_contains(g, gpa, len))
+	uint64_t off;
+
+	if (!ram_offset(g, gpa, len, &off))
 		return false;
-	for_pieces(g, gpa, (size_t)len, piece_zero, NULL);
+	for_pieces(g, off, (size_t)len, piece_zero, NULL);
 	return true;
 }

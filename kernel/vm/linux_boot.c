@@ -96,7 +96,7 @@
 #define MIB 0x100000ull
 #define FOUR_GIB 0x100000000ull
 #define E820_FIXED 3u /* low RAM, legacy hole, RAM above 1 MiB */
-#define MAP_MAX (E820_FIXED + LB_PLAT_RESERVED_MAX)
+#define MAP_MAX (E820_FIXED + LB_HIGH_MAX + LB_PLAT_RESERVED_MAX)
 
 _Static_assert(BP_E820_TABLE + LB_E820_MAX * E820_ENTRY <= LB_BOOT_PARAMS_SIZE,
 	       "e820_table fits in the zero page");
@@ -455,7 +455,8 @@ static status_t check_ram(struct lb *l)
 		return fail(&l->m, ST_ERANGE, "VM RAM 0x%llx is below 1 MiB", ull(ram));
 	if (ram > LB_RAM_MAX)
 		return fail(&l->m, ST_ERANGE,
-			    "VM RAM 0x%llx is above 4 GiB: RAM past the PCI hole is not supported",
+			    "VM RAM at 0 (0x%llx bytes) ends above 4 GiB: RAM past the PCI "
+			    "hole goes in the high ranges",
 			    ull(ram));
 	return ST_OK;
 }
@@ -543,15 +544,22 @@ static status_t place_initrd(struct lb *l)
 		    ull(len), mib_up(len), ull(lim), ull(l->load), ull(l->kend));
 }
 
+/* RAM from 0, where everything is placed, and the high ranges, which E820
+ * reports and lb_e820_build checks for overlaps like any other range. */
 static status_t plan_map(struct lb *l)
 {
-	const struct lb_range ram = {0, l->mem->ram_size};
+	struct lb_range ram[1 + LB_HIGH_MAX] = {{0, l->mem->ram_size}};
 
 	if (l->plat->nreserved > LB_PLAT_RESERVED_MAX)
 		return fail(&l->m, ST_EINVAL, "platform has %u reserved ranges, at most %u",
 			    l->plat->nreserved, LB_PLAT_RESERVED_MAX);
-	return lb_e820_build(&ram, 1, l->plat->reserved, l->plat->nreserved, l->map, MAP_MAX,
-			     &l->nmap, l->m.why, l->m.len);
+	if (l->mem->nhigh > LB_HIGH_MAX)
+		return fail(&l->m, ST_EINVAL, "%u high RAM ranges, at most %u", l->mem->nhigh,
+			    LB_HIGH_MAX);
+	for (unsigned i = 0; i < l->mem->nhigh; i++)
+		ram[1 + i] = l->mem->high[i];
+	return lb_e820_build(ram, 1 + l->mem->nhigh, l->plat->reserved, l->plat->nreserved, l->map,
+			     MAP_MAX, &l->nmap, l->m.why, l->m.len);
 }
 
 static status_t plan(struct lb *l, size_t len)
@@ -766,7 +774,8 @@ status_t lb_load(const uint8_t *image, size_t len, const uint8_t *initrd, size_t
 	if (why && whylen)
 		why[0] = '\0';
 	if (!image || !mem || !mem->write || !mem->zero || !plat || !out ||
-	    (initrd_len && !initrd) || (plat->nreserved && !plat->reserved))
+	    (initrd_len && !initrd) || (plat->nreserved && !plat->reserved) ||
+	    (mem->nhigh && !mem->high))
 		return fail(&l.m, ST_EINVAL, "lb_load: NULL argument");
 	st = plan(&l, len);
 	if (!st)

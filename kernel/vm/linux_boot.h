@@ -10,7 +10,8 @@
  * leaves a one-line reason in `why`.
  *
  * Guest-physical layout (ram_size is the size of RAM at address 0, which the
- * caller has zeroed):
+ * caller has zeroed; RAM past a hole, above 4 GiB on a PC, is only reported
+ * in E820):
  *   [0, 0x1000)           left alone (real-mode IVT and BIOS data area)
  *   0x7000                boot_params, 4 KiB (LB_BOOT_PARAMS)
  *   0x8000                GDT for the 32-bit entry, then the one for the 64-bit
@@ -58,7 +59,8 @@
 #define LB_TRAMPOLINE 0x9D000u	  /* Linux's decompressor may use [this, 0x9F000) */
 #define LB_LOW_RAM_END 0xA0000u	  /* usable low RAM ends: VGA/BIOS area follows */
 #define LB_KERNEL_MIN 0x100000u	  /* kernel and initrd lie at or above 1 MiB */
-#define LB_RAM_MAX 0x100000000ull /* RAM is one range below 4 GiB for now */
+#define LB_RAM_MAX 0x100000000ull /* RAM at 0 ends below 4 GiB */
+#define LB_HIGH_MAX 4u		  /* RAM ranges past it that lb_load reports */
 
 #define LB_BOOT_CS 0x10u /* __BOOT_CS: GDT entry 2 */
 #define LB_BOOT_DS 0x18u /* __BOOT_DS: GDT entry 3 */
@@ -94,15 +96,19 @@ struct lb_header {
 
 /* Guest RAM as the loader sees it. write/zero return false when the range is
  * not (entirely) guest RAM; the loader turns that into an error. */
-struct lb_mem {
-	void *ctx;
-	uint64_t ram_size; /* RAM is [0, ram_size): >= 1 MiB, <= 4 GiB, page multiple */
-	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
-	bool (*zero)(void *ctx, uint64_t gpa, size_t len);
-};
-
 struct lb_range {
 	uint64_t base, len;
+};
+
+struct lb_mem {
+	void *ctx;
+	uint64_t ram_size; /* RAM at [0, ram_size): >= 1 MiB, <= 4 GiB, page multiple */
+	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	bool (*zero)(void *ctx, uint64_t gpa, size_t len);
+	/* More RAM (above the PCI hole): at most LB_HIGH_MAX ranges, reported in
+	 * E820 and never written; the kernel, initrd and tables stay below. */
+	const struct lb_range *high;
+	unsigned nhigh;
 };
 
 /* One E820 entry as the loader hands it around (the zero page packs them). */
@@ -159,8 +165,9 @@ status_t lb_e820_build(const struct lb_range *ram, unsigned nram, const struct l
  *
  * Nothing is written to guest memory unless every check passes, except that
  * a write callback may fail part-way. On failure why holds one line:
- *   ST_EINVAL   NULL argument, RAM not a page multiple, bad platform ranges,
- *               and everything lb_parse refuses with it
+ *   ST_EINVAL   NULL argument, RAM not a page multiple, bad platform or high
+ *               RAM ranges (empty, wrapping, overlapping, too many), and
+ *               everything lb_parse refuses with it
  *   ST_ENOTSUP, ST_ETRUNC  as lb_parse
  *   ST_ERANGE   RAM size out of bounds, kernel below 1 MiB or past 4 GiB,
  *               a command line longer than cmdline_size, too many E820

@@ -55,7 +55,8 @@
  * u64, length u64, type u32; mmap_addr points at the first size field. */
 #define MMAP_ENTRY 24u
 #define MMAP_SIZE_FIELD 20u
-#define MMAP_ENTRIES 3u
+#define MMAP_FIXED 3u /* low RAM, the legacy area, RAM from 1 MiB */
+#define MMAP_MAX (MMAP_FIXED + MB1_HIGH_MAX)
 #define MMAP_RAM 1u
 #define MMAP_RESERVED 2u
 
@@ -97,7 +98,7 @@ static const char loader_name[] = "Keel";
 #define SCRATCH_UP(x) (((x) + SCRATCH_ALIGN - 1) & ~(uint64_t)(SCRATCH_ALIGN - 1))
 #define MBI_ADDR MB1_SCRATCH_BASE
 #define MMAP_ADDR SCRATCH_UP(MBI_ADDR + MBI_SIZE)
-#define NAME_ADDR SCRATCH_UP(MMAP_ADDR + MMAP_ENTRIES * MMAP_ENTRY)
+#define NAME_ADDR SCRATCH_UP(MMAP_ADDR + MMAP_MAX * MMAP_ENTRY)
 #define VAR_BASE SCRATCH_UP(NAME_ADDR + sizeof(loader_name))
 _Static_assert(VAR_BASE <= MB1_SCRATCH_END, "fixed mbi pieces fit in the scratch area");
 _Static_assert(MB1_SCRATCH_END % SCRATCH_ALIGN == 0, "take() relies on an aligned end");
@@ -204,6 +205,29 @@ static status_t check_ram(struct ld *l)
 			    ull(ram), ull(MB1_RAM_MAX));
 	if (ram % MB1_PAGE)
 		return fail(l, ST_EINVAL, "VM RAM 0x%llx is not a multiple of 4 KiB", ull(ram));
+	return ST_OK;
+}
+
+/* High ranges come in address order above ram_size, so the memory map is
+ * sorted and nothing in it overlaps. */
+static status_t check_high(struct ld *l)
+{
+	const struct mb1_mem *m = l->mem;
+	uint64_t end = m->ram_size;
+
+	if (m->nhigh > MB1_HIGH_MAX)
+		return fail(l, ST_EINVAL, "%u high RAM ranges, at most %u", m->nhigh, MB1_HIGH_MAX);
+	for (unsigned i = 0; i < m->nhigh; i++) {
+		const struct mb1_range *r = &m->high[i];
+
+		if (r->len == 0 || r->base % MB1_PAGE || r->len % MB1_PAGE || r->base < end ||
+		    r->len > UINT64_MAX - r->base)
+			return fail(l, ST_EINVAL,
+				    "high RAM range %u [0x%llx, +0x%llx) is empty, unaligned, "
+				    "wraps or lies below 0x%llx",
+				    i, ull(r->base), ull(r->len), ull(end));
+		end = r->base + r->len;
+	}
 	return ST_OK;
 }
 
@@ -546,24 +570,32 @@ static status_t scratch_full(struct ld *l, const char *what, uint64_t len)
 		    what, ull(len), MB1_SCRATCH_BASE, MB1_SCRATCH_END);
 }
 
+static void mmap_entry(uint8_t *e, uint64_t base, uint64_t len, uint32_t type)
+{
+	st32(e, MMAP_SIZE_FIELD);
+	st64(e + 4, base);
+	st64(e + 12, len);
+	st32(e + 20, type);
+}
+
+static unsigned mmap_count(const struct ld *l)
+{
+	return MMAP_FIXED + l->mem->nhigh;
+}
+
 static status_t put_mmap(struct ld *l)
 {
-	const uint64_t ranges[MMAP_ENTRIES][3] = {
-	    {0, MB1_LOW_RAM_END, MMAP_RAM},
-	    {MB1_LOW_RAM_END, MB1_KERNEL_MIN - MB1_LOW_RAM_END, MMAP_RESERVED},
-	    {MB1_KERNEL_MIN, l->mem->ram_size - MB1_KERNEL_MIN, MMAP_RAM},
-	};
-	uint8_t map[MMAP_ENTRIES * MMAP_ENTRY];
+	uint8_t map[MMAP_MAX * MMAP_ENTRY];
+	uint8_t *e = map + MMAP_FIXED * MMAP_ENTRY;
 
-	for (unsigned i = 0; i < MMAP_ENTRIES; i++) {
-		uint8_t *e = map + i * MMAP_ENTRY;
-
-		st32(e, MMAP_SIZE_FIELD);
-		st64(e + 4, ranges[i][0]);
-		st64(e + 12, ranges[i][1]);
-		st32(e + 20, (uint32_t)ranges[i][2]);
-	}
-	return put(l, MMAP_ADDR, map, sizeof(map));
+	mmap_entry(map, 0, MB1_LOW_RAM_END, MMAP_RAM);
+	mmap_entry(map + MMAP_ENTRY, MB1_LOW_RAM_END, MB1_KERNEL_MIN - MB1_LOW_RAM_END,
+		   MMAP_RESERVED);
+	mmap_entry(map + 2 * MMAP_ENTRY, MB1_KERNEL_MIN, l->mem->ram_size - MB1_KERNEL_MIN,
+		   MMAP_RAM);
+	for (unsigned i = 0; i < l->mem->nhigh; i++, e += MMAP_ENTRY)
+		mmap_entry(e, l->mem->high[i].base, l->mem->high[i].len, MMAP_RAM);
+	return put(l, MMAP_ADDR, map, mmap_count(l) * MMAP_ENTRY);
 }
 
 /* A NUL-terminated copy of str in the scratch area at *addr. */
@@ -645,11 +677,13 @@ static status_t build_info(struct ld *l)
 		return st;
 	st32(mbi + MBI_FLAGS, MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MODS | MBI_F_MMAP | MBI_F_LOADER);
 	st32(mbi + MBI_MEM_LOWER, MEM_LOWER_KIB);
+	/* Only the RAM contiguous from 1 MiB, as the field means; the
+	 * memory map shows the rest. */
 	st32(mbi + MBI_MEM_UPPER, (uint32_t)((l->mem->ram_size - MB1_KERNEL_MIN) / KIB));
 	st32(mbi + MBI_CMDLINE, (uint32_t)cmd);
 	st32(mbi + MBI_MODS_COUNT, l->nmods);
 	st32(mbi + MBI_MODS_ADDR, (uint32_t)mods);
-	st32(mbi + MBI_MMAP_LENGTH, MMAP_ENTRIES * MMAP_ENTRY);
+	st32(mbi + MBI_MMAP_LENGTH, mmap_count(l) * MMAP_ENTRY);
 	st32(mbi + MBI_MMAP_ADDR, MMAP_ADDR);
 	st32(mbi + MBI_LOADER_NAME, NAME_ADDR);
 	return put(l, MBI_ADDR, mbi, sizeof(mbi));
@@ -687,9 +721,12 @@ status_t mb1_load(const uint8_t *image, size_t image_len, const char *cmdline,
 
 	if (why && whylen)
 		why[0] = '\0';
-	if (!image || !mem || !mem->write || !mem->zero || !out || (nmods && !mods))
+	if (!image || !mem || !mem->write || !mem->zero || !out || (nmods && !mods) ||
+	    (mem->nhigh && !mem->high))
 		return fail(&l, ST_EINVAL, "mb1_load: NULL argument");
 	st = check_ram(&l);
+	if (!st)
+		st = check_high(&l);
 	if (!st)
 		st = load_all(&l);
 	if (st)

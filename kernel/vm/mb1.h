@@ -12,6 +12,9 @@
  *   [0x8000, 0x9F000)             scratch: mbi, memory map, strings, module array
  *   [0x9FC00, 0x100000)           RAM-backed but reported reserved
  *   [0x100000, ram_size)          kernel (and bss), then modules, page-aligned
+ *                                 (mem_upper counts this range only)
+ *   high ranges                   more RAM past a hole (above 4 GiB on a PC):
+ *                                 only reported in the memory map
  * The caller starts the guest in 32-bit protected mode with
  * EAX = MB1_BOOTLOADER_MAGIC, EBX = result.mbi, EIP = result.entry. */
 #ifndef KEEL_VM_MB1_H
@@ -34,6 +37,11 @@
 #define MB1_RAM_MIN 0x200000ull	  /* 2 MiB */
 #define MB1_RAM_MAX 0xF0000000ull /* 4 GiB - 256 MiB: stay below the PCI hole */
 #define MB1_PAGE 0x1000u
+#define MB1_HIGH_MAX 4u /* high RAM ranges mb1_load reports */
+
+struct mb1_range {
+	uint64_t base, len;
+};
 
 /* Guest RAM as the loader sees it. write/zero return false when the range is
  * not (entirely) guest RAM; the loader turns that into an error. */
@@ -42,6 +50,10 @@ struct mb1_mem {
 	uint64_t ram_size; /* >= MB1_RAM_MIN, <= MB1_RAM_MAX, multiple of MB1_PAGE */
 	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
 	bool (*zero)(void *ctx, uint64_t gpa, size_t len);
+	/* RAM beyond ram_size, in address order, all of it above ram_size: at
+	 * most MB1_HIGH_MAX ranges, each a non-empty page multiple. */
+	const struct mb1_range *high;
+	unsigned nhigh;
 };
 
 /* A boot module: len bytes at data (data may be NULL only when len == 0) and
@@ -73,14 +85,16 @@ bool mb1_probe(const uint8_t *image, size_t image_len);
  * An ELF entry inside a segment's virtual range is translated to physical.
  * Modules go after the kernel, each page-aligned (whatever flag bit 0 asks).
  * The mbi reports memory (bit 0), cmdline (2), modules (3, even when none),
- * memory map (6) and boot loader name "Keel" (9); no video information.
+ * memory map (6, high ranges included) and boot loader name "Keel" (9); no
+ * video information.
  *
  * Nothing is written to guest memory unless every check passes, except that
  * a write callback may fail part-way. On failure why (if whylen > 0) holds
  * one line naming the problem and the value:
- *   ST_EINVAL     NULL argument, bad RAM alignment, inconsistent header or
- *                 ELF fields (load_addr above header_addr, filesz > memsz,
- *                 32-bit wrap, entry outside the loaded bytes, not ELF)
+ *   ST_EINVAL     NULL argument, bad RAM alignment, bad high ranges,
+ *                 inconsistent header or ELF fields (load_addr above
+ *                 header_addr, filesz > memsz, 32-bit wrap, entry outside
+ *                 the loaded bytes, not ELF)
  *   ST_ENOENT     no multiboot header in the first MB1_SEARCH_LIMIT bytes
  *   ST_ECHECKSUM  a header magic was found but no valid checksum
  *   ST_ENOTSUP    an unknown required flag (bits 0-15), an ELF that is not

@@ -63,7 +63,8 @@
 #define GUEST_EFER_MASK (GUEST_EFER_SCE | GUEST_EFER_LME | GUEST_EFER_LMA | GUEST_EFER_NXE)
 
 /* Guest physical base of the uncacheable PCI hole (variable MTRR pair 0
- * covers [base, 4 GiB)); guest RAM ends at or below it (KEEL_VM_MAX_MEM). */
+ * covers [base, 4 GiB)); low guest RAM ends there (GRAM_LOW_MAX) and the
+ * rest, from 4 GiB, is write-back by the default type. */
 #define MSR_MTRR_HOLE_BASE 0xC0000000ull
 
 /* Guest MAXPHYADDR used when the caller has none (SDM: 36 with PAE and no

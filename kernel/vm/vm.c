@@ -28,6 +28,11 @@
 #define MB1_CS 0x08 /* arbitrary: a multiboot kernel loads its own GDT */
 #define MB1_DS 0x10
 
+/* One layout: low RAM ends where the PCI window and the MTRR hole start. */
+_Static_assert(GRAM_LOW_MAX == VPC_PCI_MMIO_BASE, "low RAM ends at the PCI window");
+_Static_assert(GRAM_LOW_MAX == MSR_MTRR_HOLE_BASE, "low RAM ends at the UC MTRR range");
+_Static_assert(KEEL_VM_MAX_MEM <= GRAM_MAX, "every mem= the command line takes fits");
+
 static struct spinlock list_lock;
 static struct vm *vm_list;
 
@@ -172,6 +177,7 @@ static status_t add_devices(struct vm *vm)
 	bus_init(&vm->mmio, "mmio", BUS_MMIO_LIMIT);
 	console_init(&vm->con);
 	debugexit_init(&vm->dbgexit, on_debug_exit, vm);
+	/* fw_cfg reports all of RAM, low and high, as QEMU does. */
 	fwcfg_init(&vm->fwcfg, vm->decl.mem, (uint16_t)vm->decl.cpus, (uint16_t)vm->decl.cpus);
 	init_testdev(vm);
 	st = vpc_init(vm);
@@ -251,7 +257,9 @@ static void vcpu_reset_soft(struct vcpu *v)
 	v->want_irq_window = false;
 	v->tpr_window = 0;
 	v->wait = v->id == 0 ? VCPU_READY : VCPU_WAIT_SIPI;
-	msr_state_reset(&v->msrs, 0);
+	/* The MTRR masks cover the MAXPHYADDR CPUID shows, so the UC range
+	 * under 4 GiB does not repeat over RAM above 64 GiB. */
+	msr_state_reset(&v->msrs, vpc_phys_bits());
 	v->tsc_aux = 0;
 
 	v->xcr0 = FPU_XCR0_X87;
@@ -391,16 +399,27 @@ static void reset_vcpus(struct vm *vm, const struct vcpu_sregs *boot)
 
 /* The whole module string is the guest's command line, as QEMU's
  * -kernel/-append give a multiboot kernel its own name first. The initrd,
- * if any, becomes the one multiboot module. */
+ * if any, becomes the one multiboot module. The kernel goes in the RAM at
+ * 0; the memory map also shows the RAM above 4 GiB. */
 static status_t load_mb1(struct vm *vm, const struct image *k, const struct image *initrd,
 			 char *err, size_t errlen)
 {
-	struct mb1_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
+	struct gram_range r[GRAM_RANGES_MAX];
+	struct mb1_range high[GRAM_RANGES_MAX];
+	unsigned n = gram_ranges(&vm->ram, r);
+	struct mb1_mem mem = {.ctx = &vm->ram,
+			      .ram_size = r[0].len,
+			      .write = mem_write,
+			      .zero = mem_zero,
+			      .high = high,
+			      .nhigh = n - 1};
 	struct mb1_module mod = {initrd->data, initrd->len, initrd->string};
 	struct mb1_result res;
 	struct vcpu_sregs s;
 	status_t st;
 
+	for (unsigned i = 1; i < n; i++)
+		high[i - 1] = (struct mb1_range){r[i].base, r[i].len};
 	st = mb1_load(k->data, k->len, k->string, &mod, initrd->data ? 1 : 0, &mem, &res, err,
 		      errlen);
 	if (st != ST_OK)
@@ -434,17 +453,28 @@ static const char *linux_cmdline(const char *s)
 }
 
 /* Linux's 32-bit boot protocol: flat __BOOT_CS/__BOOT_DS, paging off,
- * ESI = boot_params. */
+ * ESI = boot_params. The kernel and initrd go in the RAM at 0; E820 also
+ * shows the RAM above 4 GiB. */
 static status_t load_linux(struct vm *vm, const struct image *k, const struct image *initrd,
 			   char *err, size_t errlen)
 {
-	struct lb_mem mem = {&vm->ram, vm->ram.size, mem_write, mem_zero};
+	struct gram_range r[GRAM_RANGES_MAX];
+	struct lb_range high[GRAM_RANGES_MAX];
+	unsigned n = gram_ranges(&vm->ram, r);
+	struct lb_mem mem = {.ctx = &vm->ram,
+			     .ram_size = r[0].len,
+			     .write = mem_write,
+			     .zero = mem_zero,
+			     .high = high,
+			     .nhigh = n - 1};
 	struct lb_platform plat = {VPC_ACPI_GPA, linux_reserved,
 				   sizeof(linux_reserved) / sizeof(linux_reserved[0])};
 	struct lb_result res;
 	struct vcpu_sregs s;
 	status_t st;
 
+	for (unsigned i = 1; i < n; i++)
+		high[i - 1] = (struct lb_range){r[i].base, r[i].len};
 	st = lb_load(k->data, k->len, initrd->data, initrd->len, linux_cmdline(k->string), &mem,
 		     &plat, &res, err, errlen);
 	if (st != ST_OK)
@@ -456,6 +486,18 @@ static status_t load_linux(struct vm *vm, const struct image *k, const struct im
 	vm->vcpus[0]->regs.gpr[GPR_RSI] = res.boot_params;
 	vm->vcpus[0]->regs.rip = res.entry32;
 	return ST_OK;
+}
+
+/* Every RAM range, so a restart sees none of the last run's memory. */
+static bool zero_ram(struct vm *vm)
+{
+	struct gram_range r[GRAM_RANGES_MAX];
+	unsigned n = gram_ranges(&vm->ram, r);
+
+	for (unsigned i = 0; i < n; i++)
+		if (!gram_zero(&vm->ram, r[i].base, r[i].len))
+			return false;
+	return true;
 }
 
 /* Places the kernel (a multiboot kernel or a Linux bzImage) and its
@@ -474,7 +516,7 @@ static status_t load_guest(struct vm *vm, char *why, size_t len)
 		ksnprintf(why, len, "no boot module named '%s' (initrd=)", vm->decl.initrd);
 		return ST_ENOENT;
 	}
-	if (!gram_zero(&vm->ram, 0, vm->ram.size))
+	if (!zero_ram(vm))
 		return ST_ERANGE;
 	if (mb1_probe(k.data, k.len)) {
 		st = load_mb1(vm, &k, &initrd, err, sizeof(err));
@@ -656,9 +698,51 @@ status_t vm_destroy(struct vm *vm, char *why, size_t len)
 
 /* ---- creation ---- */
 
-static status_t vm_create(const struct vm_decl *d, struct vm **out, char *why, size_t len)
+/* The whole top of RAM must be addressable by the guest (and by the nested
+ * tables, which take what the CPU can address). */
+static status_t check_phys_bits(const struct vm_decl *d, char *why, size_t len)
+{
+	struct gram_range r[GRAM_RANGES_MAX];
+	unsigned n = gram_layout(d->mem, r), bits = vpc_phys_bits();
+	uint64_t top = r[n - 1].base + r[n - 1].len;
+
+	if (bits >= 64 || top <= 1ull << bits)
+		return ST_OK;
+	ksnprintf(why, len,
+		  "%lu MiB of guest RAM reaches guest-physical 0x%lx, beyond the CPU's %u "
+		  "address bits",
+		  d->mem >> 20, top, bits);
+	return ST_ERANGE;
+}
+
+/* Guest RAM, or one line saying why the host cannot give it: asking for
+ * more than is free fails at once rather than taking all of it first. */
+static status_t init_ram(struct vm *vm, const struct vm_decl *d, char *why, size_t len)
 {
 	const struct virt_ops *ops = virt_ops();
+	struct kmem_stats ks;
+	status_t st = check_phys_bits(d, why, len);
+
+	if (st != ST_OK)
+		return st;
+	kmem_stats(&ks);
+	if (d->mem > ks.free_bytes) {
+		ksnprintf(why, len, "cannot back %lu MiB of guest RAM: the host has %lu MiB free",
+			  d->mem >> 20, ks.free_bytes >> 20);
+		return ST_ENOMEM;
+	}
+	/* Enough free in all, yet short of 2 MiB-aligned runs or of room for
+	 * the tables. */
+	st = gram_init(&vm->ram, d->mem, ops->npt_format, ops->npt_ram_prot, &vm_host_frames);
+	if (st != ST_OK)
+		ksnprintf(why, len,
+			  "cannot back %lu MiB of guest RAM with the host's %lu MiB free: %s",
+			  d->mem >> 20, ks.free_bytes >> 20, status_str(st));
+	return st;
+}
+
+static status_t vm_create(const struct vm_decl *d, struct vm **out, char *why, size_t len)
+{
 	struct vm *vm = alloc_pages(VM_PAGES);
 	status_t st;
 
@@ -669,10 +753,8 @@ static status_t vm_create(const struct vm_decl *d, struct vm **out, char *why, s
 	memcpy(vm->name, d->name, sizeof(vm->name));
 	vm->decl = *d;
 	vm->state = VM_DEFINED;
-	st = gram_init(&vm->ram, d->mem, ops->npt_format, ops->npt_ram_prot, &vm_host_frames);
+	st = init_ram(vm, d, why, len);
 	if (st != ST_OK) {
-		ksnprintf(why, len, "cannot back %lu MiB of guest RAM: %s", d->mem >> 20,
-			  status_str(st));
 		free_pages(vm, VM_PAGES);
 		return st;
 	}

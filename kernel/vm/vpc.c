@@ -500,7 +500,7 @@ static status_t register_ranges(struct vm *vm)
 	return ST_OK;
 }
 
-static uint8_t guest_phys_bits(void)
+uint8_t vpc_phys_bits(void)
 {
 	uint32_t r[4];
 
@@ -514,7 +514,7 @@ static uint8_t guest_phys_bits(void)
 static status_t init_lapics(struct vm *vm)
 {
 	struct vpc *p = &vm->vpc;
-	uint8_t bits = guest_phys_bits();
+	uint8_t bits = vpc_phys_bits();
 
 	for (unsigned i = 0; i < vm->decl.cpus; i++) {
 		p->cpu[i] = (struct vpc_cpu){
@@ -580,14 +580,31 @@ static status_t write_tables(struct vm *vm)
 	return gram_write(&vm->ram, VPC_ACPI_GPA, buf, out.size) ? ST_OK : ST_ERANGE;
 }
 
+/* RAM below 4 GiB and from 4 GiB up, for the CMOS memory-size bytes
+ * (SeaBIOS-style firmware reads both). */
+static void ram_split(struct vm *vm, uint64_t *below, uint64_t *above)
+{
+	struct gram_range r[GRAM_RANGES_MAX];
+	unsigned n = gram_ranges(&vm->ram, r);
+
+	*below = *above = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].base < GRAM_HIGH_BASE)
+			*below += r[i].len;
+		else
+			*above += r[i].len;
+	}
+}
+
 /* CMOS RAM is battery-backed: a reset keeps it (guests count boots in
  * it), while the clock and status registers start over. */
 static void reset_rtc(struct vm *vm, bool reboot)
 {
 	struct vpc *p = &vm->vpc;
 	uint8_t ram[RTC_CMOS_SIZE - CMOS_RAM_FIRST];
-	struct rtc_config c = {&p->clock, rtc_irq, vm, cmos_host_time(), rdtsc(), vm->decl.mem, 0};
+	struct rtc_config c = {&p->clock, rtc_irq, vm, cmos_host_time(), rdtsc(), 0, 0};
 
+	ram_split(vm, &c.ram_below_4g, &c.ram_above_4g);
 	memcpy(ram, &p->rtc.cmos[CMOS_RAM_FIRST], sizeof(ram));
 	rtc_init(&p->rtc, &c);
 	if (reboot)

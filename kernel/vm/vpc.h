@@ -14,10 +14,11 @@
  * yet), through one struct vdev_clock. vpc_due() is the earliest moment a
  * model has something to do; vpc_timers_update() does it.
  *
- * Guest-physical layout: RAM from 0; 0xE0000 the ACPI tables (RAM the
- * memory map calls reserved); 0xC0000000-0xDFFFFFFF the PCI MMIO window;
- * 0xE0000000 the PCI ECAM (buses 0-255); 0xFEC00000 the IOAPIC;
- * 0xFEE00000 the LAPIC page. Ports: PIC 0x20/0xA0 (+ELCR 0x4D0), PIT
+ * Guest-physical layout: RAM from 0 up to 3 GiB at most, the rest of it
+ * from 4 GiB (guest_ram.h); 0xE0000 the ACPI tables (RAM the memory map
+ * calls reserved); 0xC0000000-0xDFFFFFFF the PCI MMIO window; 0xE0000000
+ * the PCI ECAM (buses 0-255); 0xFEC00000 the IOAPIC; 0xFEE00000 the LAPIC
+ * page. Ports: PIC 0x20/0xA0 (+ELCR 0x4D0), PIT
  * 0x40-0x43 and 0x61, 8042 0x60/0x64, RTC 0x70-0x71, POST 0x80, COM1
  * 0x3F8 (IRQ 4), PM1a event 0x600, PM1a control 0x604, PM timer 0x608,
  * reset control 0xCF9; the SCI is IRQ 9, level-triggered.
@@ -92,6 +93,10 @@ struct vpc {
 
 /* Creates the models and registers them on the VM's buses (once). */
 status_t vpc_init(struct vm *vm) MUST_CHECK;
+
+/* The guest's MAXPHYADDR, which its CPUID shows: the host's. */
+uint8_t vpc_phys_bits(void);
+
 /* Power-on state for a start or a reboot: every model reset (CMOS RAM is
  * kept across a reboot, as on a PC); the ACPI tables are written into the
  * guest's (zeroed) RAM. */

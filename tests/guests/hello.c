@@ -10,6 +10,7 @@
 #define MMAP_MAX_ENTRIES 128 /* more than any loader writes: stop walking */
 #define MMAP_MIN_SIZE 20     /* addr, len, type after the size field */
 #define LOADER_NAME_MAX 64
+#define FOUR_GIB ((uint64_t)1 << 32)
 
 const char rt_name[] = "hello";
 
@@ -124,7 +125,7 @@ static uint64_t check_fwcfg(void)
 
 /* mem_upper is the RAM from 1 MiB to the first hole, in whole KiB. The map
  * may reserve the top of RAM (SeaBIOS keeps its tables there), so mem_upper
- * plus the reserved entries above it must add up to the fw_cfg RAM size. */
+ * plus the reserved entries above it must add up to the RAM below 4 GiB. */
 static void check_meminfo(uint64_t ram, const struct ram_scan *scan)
 {
 	uint64_t upper_end, top;
@@ -142,22 +143,46 @@ static void check_meminfo(uint64_t ram, const struct ram_scan *scan)
 	       upper_end, scan->end_1m);
 	top = upper_end >= ram ? upper_end : covered_to(upper_end, true);
 	checkd(upper_end <= ram && top >= ram,
-	       "(mem_upper + 1024) KiB plus reserved entries above it == fw_cfg RAM size",
+	       "(mem_upper + 1024) KiB plus reserved entries above it == RAM below 4 GiB",
 	       "mem_upper ends 0x%lx, reserved to 0x%lx, RAM 0x%lx", upper_end, top, ram);
 }
 
-static bool check_mmap(uint64_t ram, struct ram_scan *scan)
+static void add_high(const struct mb_mmap_entry *e, void *arg)
 {
-	uint64_t cover;
+	uint64_t *high = arg;
+
+	if (e->type == MMAP_TYPE_RAM && e->addr >= FOUR_GIB)
+		*high += e->len;
+}
+
+/* On a PC the RAM that does not fit below the PCI hole continues at 4 GiB
+ * (Keel and QEMU alike); fw_cfg counts all of it. Returns the part below. */
+static uint64_t ram_below_4g(uint64_t ram)
+{
+	uint64_t high = 0;
+
+	walk_mmap(add_high, &high);
+	if (high)
+		rt_printf("hello: memory map: %lu MiB of RAM from 4 GiB\n", high / MIB);
+	checkd(high <= ram, "RAM from 4 GiB is part of the fw_cfg RAM size",
+	       "0x%lx from 4 GiB, fw_cfg 0x%lx", high, ram);
+	return high <= ram ? ram - high : ram;
+}
+
+static bool check_mmap(uint64_t *ram_out, struct ram_scan *scan)
+{
+	uint64_t cover, ram;
 
 	if (!checkd(rt_mbi->flags & MBI_FLAG_MMAP, "mbi has a memory map", "flags 0x%x",
 		    rt_mbi->flags))
 		return false;
 	if (!check(walk_mmap(print_entry, NULL), "memory map is well formed"))
 		return false;
+	ram = *ram_out = ram_below_4g(*ram_out);
+	scan->ram_size = ram;
 	cover = covered_to(MIB, false);
 	walk_mmap(scan_ram, scan);
-	checkd(cover >= ram, "memory map covers 1 MiB up to the RAM size",
+	checkd(cover >= ram, "memory map covers 1 MiB up to the RAM below 4 GiB",
 	       "covered to 0x%lx, RAM ends 0x%lx", cover, ram);
 	check(scan->starts_at_1m, "memory map has RAM starting at 1 MiB");
 	checkd(!scan->beyond, "memory map has no RAM between the RAM size and 4 GiB",
@@ -172,7 +197,6 @@ void guest_main(void)
 
 	show_basics();
 	ram = check_fwcfg();
-	scan.ram_size = ram;
-	if (check_mmap(ram, &scan))
+	if (check_mmap(&ram, &scan))
 		check_meminfo(ram, &scan);
 }

@@ -360,6 +360,15 @@ static void test_vm_mem_sizes(void **state)
 	    {"3G", 3 * GiB},
 	    {"0003G", 3 * GiB},
 	    {"3221225472", 3 * GiB},
+	    /* past the PCI hole: the rest of RAM goes above 4 GiB */
+	    {"3074M", 3 * GiB + 2 * MiB},
+	    {"5G", 5 * GiB},
+	    {"5g", 5 * GiB},
+	    {"1T", 1024 * GiB},
+	    {"1t", 1024 * GiB},
+	    {"1024G", 1024 * GiB},
+	    {"1048576M", 1024 * GiB},
+	    {"1099511627776", 1024 * GiB},
 	};
 	char buf[64];
 	(void)state;
@@ -427,15 +436,15 @@ static void test_vm_bad_kernel(void **state)
 
 static void test_vm_bad_mem(void **state)
 {
-	static const char *syntax[] = {"",     "M",  "1MB", "-1",  "+1M", "0x100000",
-				       "1.5G", "1T", "G1",  "4M4", "kK"};
+	static const char *syntax[] = {"",   "M",  "1MB", "-1", "+1M", "0x100000", "1.5G",
+				       "1P", "G1", "4M4", "kK", "1TB", "T"};
 	char line[64], msg[160];
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++) {
 		snprintf(line, sizeof(line), "vm=web,kernel=k,mem=%s", syntax[i]);
 		snprintf(msg, sizeof(msg),
-			 "vm web: bad mem '%s' (expected bytes with optional K, M or G)",
+			 "vm web: bad mem '%s' (expected bytes with optional K, M, G or T)",
 			 syntax[i]);
 		vm_rejected(line, msg);
 	}
@@ -443,16 +452,24 @@ static void test_vm_bad_mem(void **state)
 	vm_rejected("vm=web,kernel=k,mem=0", "vm web: mem '0' is below 2M (KEEL_VM_MIN_MEM)");
 	vm_rejected("vm=web,kernel=k,mem=2093056",
 		    "vm web: mem '2093056' is below 2M (KEEL_VM_MIN_MEM)"); /* 2M - 4K */
-	vm_rejected("vm=web,kernel=k,mem=4G", "vm web: mem '4G' is above 3G (KEEL_VM_MAX_MEM)");
-	vm_rejected("vm=web,kernel=k,mem=3073M",
-		    "vm web: mem '3073M' is above 3G (KEEL_VM_MAX_MEM)");
-	vm_rejected("vm=web,kernel=k,mem=3221229568",
-		    "vm web: mem '3221229568' is above 3G (KEEL_VM_MAX_MEM)"); /* 3G + 4K */
+	vm_rejected("vm=web,kernel=k,mem=2T", "vm web: mem '2T' is above 1T (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=1025G",
+		    "vm web: mem '1025G' is above 1T (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=1048577M",
+		    "vm web: mem '1048577M' is above 1T (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=1099511631872",
+		    "vm web: mem '1099511631872' is above 1T (KEEL_VM_MAX_MEM)"); /* 1T + 4K */
 	vm_rejected("vm=web,kernel=k,mem=99999999999999999999999999G",
-		    "vm web: mem '99999999999999999999999999G' is above 3G (KEEL_VM_MAX_MEM)");
+		    "vm web: mem '99999999999999999999999999G' is above 1T (KEEL_VM_MAX_MEM)");
+	/* The number alone is below the limit, its product with T would wrap
+	 * 64 bits (2^24 T = 2^64): still too big, never a small size. */
+	vm_rejected("vm=web,kernel=k,mem=16777216T",
+		    "vm web: mem '16777216T' is above 1T (KEEL_VM_MAX_MEM)");
+	vm_rejected("vm=web,kernel=k,mem=17179869184G",
+		    "vm web: mem '17179869184G' is above 1T (KEEL_VM_MAX_MEM)"); /* 2^64 bytes */
 	/* Too big but malformed further on: the syntax error wins. */
 	vm_rejected("vm=web,kernel=k,mem=99999999999x",
-		    "vm web: bad mem '99999999999x' (expected bytes with optional K, M or G)");
+		    "vm web: bad mem '99999999999x' (expected bytes with optional K, M, G or T)");
 	vm_rejected("vm=web,kernel=k,mem=2097153",
 		    "vm web: mem '2097153' is not a multiple of 4K"); /* 2M + 1 */
 	vm_rejected("vm=web,kernel=k,mem=2050K", "vm web: mem '2050K' is not a multiple of 4K");
@@ -562,7 +579,7 @@ static void test_vm_long_value(void **state)
 	for (size_t i = 20; i < n; i++)
 		s[i] = '9';
 	assert_int_equal(run(s), 1);
-	assert_non_null(strstr(E.last, "is above 3G"));
+	assert_non_null(strstr(E.last, "is above 1T"));
 
 	/* Many commas. */
 	memcpy(s, "vm=web,kernel=k", 15);

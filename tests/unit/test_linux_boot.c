@@ -565,6 +565,62 @@ static void test_boot_params_e820(void **state)
 	assert_true(ram_all(LB_BOOT_PARAMS + BP_E820_TABLE + 6 * BP_E820_ENTRY, BP_E820_ENTRY, 0));
 }
 
+/* A 5 GiB VM as Keel lays it out: 3 GiB at 0 (the loader writes only its
+ * low part here, which the fake backs), 2 GiB from 4 GiB. */
+static void test_boot_params_e820_5gib(void **state)
+{
+	const struct lb_range high = {4 * GIB, 2 * GIB};
+
+	(void)state;
+	mem.ram_size = 3 * GIB;
+	mem.high = &high;
+	mem.nhigh = 1;
+	assert_int_equal(load(""), ST_OK);
+	assert_int_equal(rd8(LB_BOOT_PARAMS + BP_E820_ENTRIES), 7);
+	expect_e820(0, 0, 0xA0000, 1);
+	expect_e820(1, 0xA0000, 0x60000, 2);
+	expect_e820(2, MIB, 3 * GIB - MIB, 1);
+	expect_e820(3, 0xE0000000u, 0x10000000u, 2);
+	expect_e820(4, 0xFEC00000u, 0x1000, 2);
+	expect_e820(5, 0xFEE00000u, 0x1000, 2);
+	expect_e820(6, 4 * GIB, 2 * GIB, 1);
+	assert_true(ram_all(LB_BOOT_PARAMS + BP_E820_TABLE + 7 * BP_E820_ENTRY, BP_E820_ENTRY, 0));
+}
+
+static void test_high_ram_refused(void **state)
+{
+	const struct lb_range low = {RAM_SIZE - 0x1000, 0x2000}; /* overlaps RAM at 0 */
+	const struct lb_range ecam = {0xE0000000u, 0x1000};	 /* overlaps reserved */
+	const struct lb_range empty = {4 * GIB, 0};
+	const struct lb_range wraps = {UINT64_MAX - 0xFFF, 0x2000};
+	struct lb_range many[LB_HIGH_MAX + 1];
+
+	(void)state;
+	mem.nhigh = 1;
+	mem.high = &low;
+	expect_fail(ST_EINVAL, "overlaps");
+	mem.high = &ecam;
+	expect_fail(ST_EINVAL, "overlaps");
+	mem.high = &empty;
+	expect_fail(ST_EINVAL, "E820");
+	mem.high = &wraps;
+	expect_fail(ST_EINVAL, "E820");
+	for (unsigned i = 0; i <= LB_HIGH_MAX; i++)
+		many[i] = (struct lb_range){(4 + (uint64_t)i) * GIB, GIB};
+	mem.high = many;
+	mem.nhigh = LB_HIGH_MAX + 1;
+	expect_fail(ST_EINVAL, "5 high RAM ranges, at most 4");
+	mem.high = NULL;
+	mem.nhigh = 1;
+	expect_fail(ST_EINVAL, "NULL argument");
+	/* the most it takes, alongside the most reserved ranges */
+	mem.high = many;
+	mem.nhigh = LB_HIGH_MAX;
+	assert_int_equal(load(""), ST_OK);
+	assert_int_equal(rd8(LB_BOOT_PARAMS + BP_E820_ENTRIES), 6 + LB_HIGH_MAX);
+	expect_e820(6 + LB_HIGH_MAX - 1, (4 + LB_HIGH_MAX - 1) * GIB, GIB, 1);
+}
+
 static uint64_t gdt_base(uint64_t d)
 {
 	return ((d >> 16) & 0xFFFFFF) | (((d >> 56) & 0xFF) << 24);
@@ -853,6 +909,24 @@ static void test_initrd_does_not_fit(void **state)
 	free(rd);
 }
 
+/* High RAM is only reported: even a kernel that takes an initrd above
+ * 4 GiB gets it at the top of the RAM at 0, and nothing is written above. */
+static void test_initrd_stays_below_high_ram(void **state)
+{
+	const struct lb_range high = {4 * GIB, 2 * GIB};
+	size_t len = 0x2345;
+	uint8_t *rd = patterned(len, 6);
+
+	(void)state;
+	mem.high = &high;
+	mem.nhigh = 1;
+	assert_int_equal(load_rd(rd, len, ""), ST_OK);
+	expect_initrd(rd, len, (RAM_SIZE - len) & ~0xFFFull);
+	assert_int_equal(rd8(LB_BOOT_PARAMS + BP_E820_ENTRIES), 7);
+	expect_e820(6, 4 * GIB, 2 * GIB, 1);
+	free(rd);
+}
+
 static void test_initrd_without_data(void **state)
 {
 	(void)state;
@@ -1112,6 +1186,9 @@ int main(void)
 	    T(test_load_kernel),
 	    T(test_boot_params),
 	    T(test_boot_params_e820),
+	    T(test_boot_params_e820_5gib),
+	    T(test_initrd_stays_below_high_ram),
+	    T(test_high_ram_refused),
 	    T(test_gdts),
 	    T(test_page_tables),
 	    T(test_null_cmdline),

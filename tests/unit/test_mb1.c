@@ -16,6 +16,7 @@
 #include "vm/mb1.h"
 
 #define MIB 0x100000u
+#define GIB 0x40000000ull
 #define RAM_SIZE (4 * MIB) /* default VM and backing size */
 #define FILL 0xAA
 #define IMG_CAP 0x10000u
@@ -522,6 +523,97 @@ static void test_max_ram(void **state)
 	assert_int_equal(rd32(res.mbi + MBI_MEM_UPPER), (0xF0000000u - MIB) / 1024);
 	mmap = rd32(res.mbi + MBI_MMAP_ADDR);
 	assert_int_equal(rd64(mmap + 60), 0xF0000000ull - MIB);
+}
+
+/* Entry i of the memory map at mmap: size field, base, length, type. */
+static void expect_mmap(uint32_t mmap, unsigned i, uint64_t base, uint64_t len, uint32_t type)
+{
+	uint32_t e = mmap + i * 24;
+
+	assert_int_equal(rd32(e), 20);
+	assert_int_equal(rd64(e + 4), base);
+	assert_int_equal(rd64(e + 12), len);
+	assert_int_equal(rd32(e + 20), type);
+}
+
+/* A 5 GiB VM as Keel lays it out: 3 GiB at 0, 2 GiB from 4 GiB. The map
+ * shows both; mem_upper only the RAM contiguous from 1 MiB. */
+static void test_mmap_5gib(void **state)
+{
+	const struct mb1_range high = {4 * GIB, 2 * GIB};
+	size_t len = simple_elf();
+	uint32_t mmap;
+
+	(void)state;
+	set_ram_size(3 * GIB);
+	mem.high = &high;
+	mem.nhigh = 1;
+	assert_int_equal(load(len, "", NULL, 0), ST_OK);
+	assert_int_equal(rd32(res.mbi + MBI_FLAGS), MBI_EXPECTED_FLAGS);
+	assert_int_equal(rd32(res.mbi + MBI_MEM_LOWER), 639);
+	assert_int_equal(rd32(res.mbi + MBI_MEM_UPPER), (3 * GIB - MIB) / 1024);
+	assert_int_equal(rd32(res.mbi + MBI_MMAP_LENGTH), 4 * 24);
+	mmap = rd32(res.mbi + MBI_MMAP_ADDR);
+	assert_true(mmap >= MB1_SCRATCH_BASE && mmap + 4 * 24 <= MB1_SCRATCH_END);
+	expect_mmap(mmap, 0, 0, 0x9FC00, 1);
+	expect_mmap(mmap, 1, 0x9FC00, MIB - 0x9FC00, 2);
+	expect_mmap(mmap, 2, MIB, 3 * GIB - MIB, 1);
+	expect_mmap(mmap, 3, 4 * GIB, 2 * GIB, 1);
+	/* the boot loader name, after the map, is intact */
+	assert_string_equal(rdstr(rd32(res.mbi + MBI_LOADER_NAME)), "Keel");
+}
+
+/* The most high ranges the map takes, each reported in order. */
+static void test_mmap_high_max(void **state)
+{
+	struct mb1_range high[MB1_HIGH_MAX];
+	size_t len = simple_elf();
+	uint32_t mmap;
+
+	(void)state;
+	for (unsigned i = 0; i < MB1_HIGH_MAX; i++)
+		high[i] = (struct mb1_range){(4 + 2 * (uint64_t)i) * GIB, GIB};
+	mem.high = high;
+	mem.nhigh = MB1_HIGH_MAX;
+	assert_int_equal(load(len, "a command line", NULL, 0), ST_OK);
+	assert_int_equal(rd32(res.mbi + MBI_MMAP_LENGTH), (3 + MB1_HIGH_MAX) * 24);
+	mmap = rd32(res.mbi + MBI_MMAP_ADDR);
+	for (unsigned i = 0; i < MB1_HIGH_MAX; i++)
+		expect_mmap(mmap, 3 + i, (4 + 2 * (uint64_t)i) * GIB, GIB, 1);
+	assert_string_equal(rdstr(rd32(res.mbi + MBI_LOADER_NAME)), "Keel");
+	assert_string_equal(rdstr(rd32(res.mbi + MBI_CMDLINE)), "a command line");
+}
+
+static void expect_high_refused(const struct mb1_range *high, unsigned n, const char *phrase)
+{
+	mem.high = high;
+	mem.nhigh = n;
+	expect_fail(simple_elf(), ST_EINVAL, phrase);
+}
+
+static void test_high_ranges_refused(void **state)
+{
+	const struct mb1_range below = {RAM_SIZE - 0x1000, 0x2000}; /* overlaps RAM at 0 */
+	const struct mb1_range empty = {4 * GIB, 0};
+	const struct mb1_range odd = {4 * GIB + 0x800, 0x1000};
+	const struct mb1_range odd_len = {4 * GIB, 0x1800};
+	const struct mb1_range wraps = {UINT64_MAX - 0xFFF - 0x1000, 0x3000};
+	const struct mb1_range unsorted[2] = {{8 * GIB, GIB}, {4 * GIB, GIB}};
+	const struct mb1_range overlap[2] = {{4 * GIB, 2 * GIB}, {5 * GIB, GIB}};
+	struct mb1_range many[MB1_HIGH_MAX + 1];
+
+	(void)state;
+	expect_high_refused(&below, 1, "high RAM range 0");
+	expect_high_refused(&empty, 1, "empty, unaligned, wraps or lies below");
+	expect_high_refused(&odd, 1, "high RAM range 0 [0x100000800");
+	expect_high_refused(&odd_len, 1, "high RAM range 0");
+	expect_high_refused(&wraps, 1, "high RAM range 0");
+	expect_high_refused(unsorted, 2, "high RAM range 1 [0x100000000, +0x40000000)");
+	expect_high_refused(overlap, 2, "lies below 0x180000000");
+	for (unsigned i = 0; i <= MB1_HIGH_MAX; i++)
+		many[i] = (struct mb1_range){(4 + (uint64_t)i) * GIB, GIB};
+	expect_high_refused(many, MB1_HIGH_MAX + 1, "5 high RAM ranges, at most 4");
+	expect_high_refused(NULL, 1, "NULL argument");
 }
 
 static void test_min_ram(void **state)
@@ -1136,6 +1228,9 @@ int main(void)
 	    T(test_mbi_fields),
 	    T(test_null_cmdline_is_empty),
 	    T(test_max_ram),
+	    T(test_mmap_5gib),
+	    T(test_mmap_high_max),
+	    T(test_high_ranges_refused),
 	    T(test_min_ram),
 	    T(test_modules),
 	    T(test_module_fills_ram),

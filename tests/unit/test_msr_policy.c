@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/cmdline.h"
+#include "vm/guest_ram.h"
 #include "vm/msr_policy.h"
 
 #define BIT(n) (1ull << (n))
@@ -321,8 +322,8 @@ static void test_store_reset(void **state)
 	/* HWCR: TscFreqSel (24). NB_CFG: 0. */
 	assert_int_equal(rd(0xC0010015), BIT(24));
 	assert_int_equal(rd(0xC001001F), 0);
-	/* The hole sits where guest RAM must end. */
-	assert_int_equal(MSR_MTRR_HOLE_BASE, KEEL_VM_MAX_MEM);
+	/* The hole sits where low guest RAM ends. */
+	assert_int_equal(MSR_MTRR_HOLE_BASE, GRAM_LOW_MAX);
 }
 
 static void test_reset_phys_bits(void **state)
@@ -462,6 +463,47 @@ static void test_mtrr_addr_width(void **state)
 	wr_fault(0x203, BIT(52) | BIT(11));
 }
 
+/* The memory type the variable MTRRs and the default give addr, as the
+ * guest works it out (SDM "Precedences of Cache Types": UC wins). */
+static unsigned mtrr_type_at(uint64_t addr)
+{
+	uint64_t def = rd(0x2FF);
+	unsigned type = 0xFF;
+
+	assert_true(def & BIT(11)); /* MTRRs enabled */
+	for (uint32_t i = 0x200; i < 0x210; i += 2) {
+		uint64_t base = rd(i), mask = rd(i + 1);
+
+		if (!(mask & BIT(11)) || (addr & mask & ~0xFFFull) != (base & mask & ~0xFFFull))
+			continue;
+		if ((base & 0xFF) == 0 || type == 0xFF)
+			type = (unsigned)(base & 0xFF);
+	}
+	return type == 0xFF ? (unsigned)(def & 0xFF) : type;
+}
+
+/* RAM above 4 GiB is write-back: the default type is WB and the UC range
+ * for the PCI hole matches nothing else, provided its mask spans the
+ * guest's MAXPHYADDR. With a 36-bit mask on a 48-bit guest it would repeat
+ * every 64 GiB, which is why vCPUs reset with the CPU's width. */
+static void test_mtrr_ram_above_4g(void **state)
+{
+	static const uint64_t wb[] = {0, GRAM_LOW_MAX - 1, 4 * 0x40000000ull, 67 * 0x40000000ull,
+				      (1ull << 40) + (1ull << 30) - 1};
+	static const unsigned widths[] = {41, 48, 52};
+
+	(void)state;
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+		msr_state_reset(&S, widths[w]);
+		for (size_t i = 0; i < sizeof(wb) / sizeof(wb[0]); i++)
+			assert_int_equal(mtrr_type_at(wb[i]), 6);
+		assert_int_equal(mtrr_type_at(GRAM_LOW_MAX), 0);
+		assert_int_equal(mtrr_type_at(GRAM_HIGH_BASE - 1), 0);
+	}
+	msr_state_reset(&S, 36);
+	assert_int_equal(mtrr_type_at(67 * 0x40000000ull), 0); /* the alias */
+}
+
 static int valid_type(unsigned t)
 {
 	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
@@ -568,6 +610,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_store_reserved_bits, setup),
 	    cmocka_unit_test_setup(test_mtrr_addr_width, setup),
 	    cmocka_unit_test_setup(test_mtrr_types, setup),
+	    cmocka_unit_test_setup(test_mtrr_ram_above_4g, setup),
 	    cmocka_unit_test_setup(test_efer_bits, setup),
 	    cmocka_unit_test_setup(test_efer_write, setup),
 	};

@@ -665,6 +665,32 @@ static void test_memory_bytes(void **state)
 	assert_mem(5 * GIB, 0, m5);
 }
 
+/* Keel's layout past 3 GiB: 3 GiB below the hole, the rest from 4 GiB.
+ * 0x34/0x35 stop at the hole; 0x5B-0x5D count 64 KiB units above 4 GiB,
+ * three bytes, capped rather than wrapped. */
+static void test_memory_bytes_above_4g(void **state)
+{
+	(void)state;
+	/* 5 GiB: 0xBF00 below, 2 GiB / 64 KiB = 0x008000 above. */
+	static const uint8_t m5g[13] = {0x80, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+					0xBF, 0x00, 0x80, 0x00, 0x02, 0x80};
+	/* 3 GiB + 2 MiB: 2 MiB / 64 KiB = 0x000020 above. */
+	static const uint8_t m3g2m[13] = {0x80, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+					  0xBF, 0x20, 0x00, 0x00, 0x02, 0x80};
+	/* 1 TiB (KEEL_VM_MAX_MEM): 1021 GiB above = 0xFF4000 units, still fits. */
+	static const uint8_t m1t[13] = {0x80, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+					0xBF, 0x00, 0x40, 0xFF, 0x02, 0x80};
+	/* 1 TiB above 4 GiB is 0x1000000 units: capped at 0xFFFFFF. */
+	static const uint8_t cap[13] = {0x80, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+					0xBF, 0xFF, 0xFF, 0xFF, 0x02, 0x80};
+
+	assert_mem(3 * GIB, 2 * GIB, m5g);
+	assert_mem(3 * GIB, 2 * MIB, m3g2m);
+	assert_mem(3 * GIB, 1021 * GIB, m1t);
+	assert_mem(3 * GIB, 1024 * GIB, cap);
+	assert_mem(3 * GIB, 4096 * GIB, cap);
+}
+
 static void test_ram_index_and_nmi(void **state)
 {
 	(void)state;
@@ -721,6 +747,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_alarm, setup),
 	    cmocka_unit_test_setup(test_alarm_seen_late, setup),
 	    cmocka_unit_test_setup(test_memory_bytes, setup),
+	    cmocka_unit_test_setup(test_memory_bytes_above_4g, setup),
 	    cmocka_unit_test_setup(test_ram_index_and_nmi, setup),
 	    cmocka_unit_test_setup(test_postcode, setup),
 	};
