@@ -46,10 +46,17 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
-run: deps iso
-	@./tools/run-qemu.sh $(BUILD)/keel.iso bios
+# make run boots Keel with a demo Debian guest (VM demo, tools/demo-iso.sh);
+# run-uefi and run-bare boot the plain image.
+.PHONY: demo-iso run run-uefi run-bare
+demo-iso: iso linux-guest
+	@tools/demo-iso.sh $(BUILD)
+run: deps demo-iso
+	@MEM=$${MEM:-1024} ./tools/run-qemu.sh $(BUILD)/keel-demo.iso bios
 run-uefi: deps iso
 	@./tools/run-qemu.sh $(BUILD)/keel.iso uefi
+run-bare: deps iso
+	@./tools/run-qemu.sh $(BUILD)/keel.iso bios
 
 # ---- host unit tests (cmocka, ASan + UBSan) ----
 # Each tests/unit/NAME.mk adds NAME to UNIT_TESTS and sets NAME_SRCS.
@@ -90,9 +97,10 @@ check-slow: deps iso guests linux-guest
 
 # Exit-cost figures under QEMU icount (not part of check; see README, Benchmarks).
 .PHONY: bench bench-profile
-bench: iso guests
+bench: iso guests linux-guest
 	@$(PYTHON) tests/bench/run_bench.py --iso $(BUILD)/keel.iso --guests $(BUILD)/guests \
 		--out $(BUILD)/bench
+	@$(PYTHON) tests/bench/linux_boot.py --iso $(BUILD)/keel.iso --out $(BUILD)/bench
 bench-profile: iso guests
 	@$(PYTHON) tests/bench/profile_exits.py --iso $(BUILD)/keel.iso --guests $(BUILD)/guests \
 		--out $(BUILD)/bench

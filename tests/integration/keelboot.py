@@ -85,7 +85,8 @@ class QemuMachine(Machine):
         if os.path.exists(self.monitor_path):
             os.unlink(self.monitor_path)
         args = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-machine", machine,
-                "-smp", str(smp), "-m", str(mem_mb), "-cdrom", iso, "-display", "none",
+                "-smp", str(smp), "-m", str(mem_mb), *(("-cdrom", iso) if iso else ()),
+                "-display", "none",
                 "-monitor", f"unix:{self.monitor_path},server,nowait", *serial_args, "-no-reboot", *extra_args]
         if uefi:
             args += ["-bios", "/usr/share/ovmf/OVMF.fd"]

@@ -1,6 +1,7 @@
 """The reference guest: Debian's own linux-image-amd64 kernel with the busybox
-initramfs that tools/linux-guest.sh builds, booted by Keel, driven through
-`console NAME` like a user would.
+initramfs that tools/linux-guest.sh builds, booted by Keel from the image
+`make run` boots (tools/demo-iso.sh), driven through `console NAME` like a
+user would.
 
 The guest's command line carries no workaround (no noapic, nolapic,
 acpi=off, clocksource=, tsc= or lpj=): only the console and panic=1, so a
@@ -9,49 +10,46 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 
-from keelboot import BootError, PROMPT
+from keelboot import BootError, PROMPT, QemuMachine
 from guest_suite import parse_vms
 
-VM = "deb"
-GUEST_MEM = "256M"
-GUEST_CPUS = 2
+VM = "demo"
+# What tools/demo-iso.sh gives the guest; the checks below hold it to that.
 CMDLINE = "console=ttyS0 panic=1 quiet"
+DEMO_CPUS = 2
+DEMO_MEM_MB = 256
+BIG_VM = "big"
+BIG_MEM_MB = 5120
+BIG_MEM_MIN_KB = 4800 * 1024
 SHELL_READY = rb"keel-guest: shell ready"
 FORBIDDEN = ["IO-APIC + timer doesn't work", "TSC unstable", "Call Trace"]
 WORKAROUNDS = ["noapic", "nolapic", "acpi=off", "clocksource=", "tsc=", "lpj="]
 BOOT_TIMEOUT = {"qemu": 900, "bochs": 7200}
 DATE_SLACK_S = 60
+DETACHED_WAIT_S = {"qemu": 10, "bochs": 60}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_demo_lock = threading.Lock()
+_demo_built = set()
 
 
 def linux_dir(iso):
     return os.path.join(os.path.dirname(os.path.abspath(iso)), "linux")
 
 
-def build_linux_iso(iso, log_dir, tag, cpus=GUEST_CPUS):
-    """An ISO whose Keel command line declares VM `deb` booting vmlinuz with
-    the test initramfs."""
-    src = linux_dir(iso)
-    root = os.path.join(log_dir, "iso-" + tag)
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(root, "boot", "grub"))
-    os.makedirs(os.path.join(root, "linux"))
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(iso)), "keel.elf"),
-                os.path.join(root, "boot", "keel.elf"))
-    for f in ("vmlinuz", "initrd.img"):
-        shutil.copy(os.path.join(src, f), os.path.join(root, "linux", f))
-    decl = (f"vm={VM},kernel=vmlinuz,initrd=initrd.img,mem={GUEST_MEM},cpus={cpus},"
-            "on_reboot=restart")
-    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
-                "terminal_output serial\nset timeout=0\n"
-                f"menuentry Keel {{\n multiboot2 /boot/keel.elf pmtimer=host {decl}\n"
-                f" module2 /linux/vmlinuz vmlinuz {CMDLINE}\n"
-                " module2 /linux/initrd.img initrd.img\n boot\n}\n")
-    out = os.path.join(log_dir, f"keel-{tag}.iso")
-    subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
-    return out
+def build_linux_iso(iso):
+    """The image `make run` boots: tools/demo-iso.sh puts Keel and the
+    Debian guest (VM `demo`, autostarted) on it. Built once per run, for
+    the Keel next to `iso`."""
+    build = os.path.dirname(os.path.abspath(iso))
+    with _demo_lock:
+        if build not in _demo_built:
+            subprocess.run([os.path.join(ROOT, "tools", "demo-iso.sh"), build], check=True,
+                           capture_output=True)
+            _demo_built.add(build)
+    return os.path.join(build, "keel-demo.iso")
 
 
 class Console:
@@ -59,17 +57,18 @@ class Console:
     time, each answer found between two markers the guest computes (the
     echoed command line holds $((N+1)), the answer holds the sum)."""
 
-    def __init__(self, m):
+    def __init__(self, m, vm=VM):
         self.m = m
+        self.vm = vm
         self.n = 0
 
     def attach(self, timeout=60):
-        self.m._write(f"console {VM}\r".encode())
-        self.m.expect(rb"\[attached to " + VM.encode() + rb"; Ctrl-\] detaches\]", timeout)
+        self.m._write(f"console {self.vm}\r".encode())
+        self.m.expect(rb"\[attached to " + self.vm.encode() + rb"; Ctrl-\] detaches\]", timeout)
 
     def detach(self, timeout=60):
         self.m._write(b"\x1d")
-        self.m.expect(rb"\[detached from " + VM.encode() + rb"\]", timeout)
+        self.m.expect(rb"\[detached from " + self.vm.encode() + rb"\]", timeout)
         self.m.expect(re.escape(PROMPT), timeout)
 
     def run(self, cmd, timeout=120):
@@ -145,6 +144,22 @@ def check_guest_shell(c, con, version):
     return dmesg
 
 
+def check_scrollback(c, m, con, wait_s):
+    """What the guest prints while nobody is attached is kept and replayed
+    on attach: the guest prints a line a second after the detach, and the
+    next attach comes wait_s later."""
+    m._write(b"sleep 1; echo while-detached-$((40+2))\r")
+    con.detach()
+    time.sleep(wait_s)
+    con.attach()
+    try:
+        m.expect(rb"while-detached-42", 30)
+        ok, why = True, ""
+    except BootError as e:
+        ok, why = False, str(e)
+    c.check("console: what the guest printed while detached is shown on attach", ok, why)
+
+
 def exits_report(c, m):
     """Exit counts by reason and the MMIO share, from `vms deb`."""
     out = m.command(f"vms {VM}", 60)
@@ -195,19 +210,105 @@ def check_poweroff(c, m, con):
     c.check("Keel still answers after the guest powered off", "Keel" in out, out)
 
 
+def direct_qemu_secs(iso, log_dir):
+    """Wall seconds from power-on to the shell for the same kernel, initramfs
+    and command line booted directly by QEMU (-kernel), the same CPU model
+    and vCPU count: the yardstick for Keel's figure. None if it failed."""
+    src = linux_dir(iso)
+    t0 = time.monotonic()
+    m = QemuMachine("qemu-linux-direct", log_dir, None, smp=DEMO_CPUS, mem_mb=DEMO_MEM_MB,
+                    extra_args=("-kernel", os.path.join(src, "vmlinuz"),
+                                "-initrd", os.path.join(src, "initrd.img"), "-append", CMDLINE))
+    try:
+        m.expect(SHELL_READY, 300)
+        return time.monotonic() - t0
+    except BootError as e:
+        print(f"qemu-linux-direct: no shell: {str(e)[-500:]}", flush=True)
+        return None
+    finally:
+        m.close()
+
+
+def report_boot(m, kind, iso, secs_vm, secs_on):
+    """One line per boot: Keel's figures next to QEMU's own (TCG only)."""
+    line = (f"{m.name}: Debian guest shell {secs_vm:.1f} s after `vm {VM}: started` "
+            f"({secs_on:.1f} s after power-on, GRUB and Keel included)")
+    if kind == "qemu":
+        direct = direct_qemu_secs(iso, os.path.dirname(m.log_path))
+        if direct:
+            line += (f"; QEMU -kernel alone: {direct:.1f} s after power-on; "
+                     f"ratio {secs_vm / direct:.2f} (from VM start)")
+    print(line, flush=True)
+
+
+def build_big_iso(iso, log_dir):
+    """Keel with one VM `big` of BIG_MEM_MB (more than the 3 GiB below the
+    PCI hole) booting the same kernel and initramfs."""
+    build = os.path.dirname(os.path.abspath(iso))
+    root = os.path.join(log_dir, "iso-linux-big")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    os.makedirs(os.path.join(root, "linux"))
+    shutil.copy(os.path.join(build, "keel.elf"), os.path.join(root, "boot", "keel.elf"))
+    for f in ("vmlinuz", "initrd.img"):
+        shutil.copy(os.path.join(linux_dir(iso), f), os.path.join(root, "linux", f))
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
+                "terminal_output serial\nset timeout=0\nmenuentry Keel {\n"
+                f" multiboot2 /boot/keel.elf pmtimer=host vm={BIG_VM},kernel=vmlinuz,"
+                f"initrd=initrd.img,mem={BIG_MEM_MB}M\n"
+                f" module2 /linux/vmlinuz vmlinuz {CMDLINE}\n"
+                " module2 /linux/initrd.img initrd.img\n boot\n}\n")
+    out = os.path.join(log_dir, "keel-linux-big.iso")
+    subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
+    return out
+
+
+def check_big_guest(c, iso, log_dir):
+    """A guest with RAM above 4 GiB: its E820 shows the range, and the
+    kernel counts it in MemTotal."""
+    m = QemuMachine("qemu-linux-big", log_dir, build_big_iso(iso, log_dir), smp=2,
+                    mem_mb=BIG_MEM_MB + 1024)
+    try:
+        m.expect(re.escape(PROMPT), 300)
+        con = Console(m, BIG_VM)
+        con.attach()
+        ok, _ = wait_shell(c, m, con, BOOT_TIMEOUT["qemu"],
+                           f"a {BIG_MEM_MB} MiB guest boots to its shell")
+        if not ok:
+            return
+        e820 = con.run("dmesg | grep 'BIOS-e820'")
+        high = f"[mem 0x0000000100000000-0x{0x100000000 + (BIG_MEM_MB - 3072) * 2**20 - 1:016x}] usable"
+        c.check(f"E820 shows the RAM above 4 GiB ({BIG_MEM_MB - 3072} MiB from 4 GiB)",
+                high in e820, e820)
+        out = con.run("grep MemTotal /proc/meminfo")
+        found = re.search(r"MemTotal:\s+(\d+) kB", out)
+        kb = int(found.group(1)) if found else 0
+        # the kernel keeps its own image, struct pages and reservations out
+        c.check(f"the kernel counts the RAM above 4 GiB (MemTotal > {BIG_MEM_MIN_KB} kB)",
+                kb > BIG_MEM_MIN_KB, out)
+    finally:
+        m.close()
+
+
 def run_linux_suite(c, m, iso, kind):
+    t_on = time.monotonic()  # the emulator was started just before
     with open(os.path.join(linux_dir(iso), "kernel-version")) as f:
         version = f.read().strip()
+    m.expect(rb"vm " + VM.encode() + rb": started", 300)
+    t_vm = time.monotonic()
     m.expect(re.escape(PROMPT), 300)
+    c.check("the demo guest autostarts and the Keel prompt stays on the serial console", True)
     con = Console(m)
     con.attach()
-    t0 = time.monotonic()
-    ok, _ = wait_shell(c, m, con, BOOT_TIMEOUT[kind], "the Debian guest boots to its shell")
+    t_attach = time.monotonic()
+    ok, secs = wait_shell(c, m, con, BOOT_TIMEOUT[kind], "the Debian guest boots to its shell")
     if not ok:
         con.detach()
         return
-    print(f"{m.name}: Debian guest shell after {time.monotonic() - t0:.0f} s wall", flush=True)
+    t_shell = t_attach + secs
     check_guest_shell(c, con, version)
+    check_scrollback(c, m, con, DETACHED_WAIT_S[kind])
     con.detach()
     exits_report(c, m)
     con.attach()
@@ -218,3 +319,7 @@ def run_linux_suite(c, m, iso, kind):
     out = con.run("uname -r")
     c.check("the restarted guest answers", out.strip() == version, out)
     check_poweroff(c, m, con)
+    m.close()  # the emulator is done: the figures below are measured alone
+    report_boot(m, kind, iso, t_shell - t_vm, t_shell - t_on)
+    if kind == "qemu":
+        check_big_guest(c, iso, os.path.dirname(m.log_path))

@@ -53,14 +53,13 @@ SCENARIOS = {
     "qemu-linux-2cpu": ("qemu", 2, 1024, {"custom": "linux"}),
     "bochs-linux-2cpu": ("bochs", 2, 1024, {"custom": "linux"}),
 }
-# qemu-linux-2cpu passes alone (13/13, ~45 s) but hung at the console when it
-# shared the 2-core machine with another emulator in CI: in check-slow until
-# that is understood.
 SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu",
-        "bochs-linux-2cpu", "qemu-linux-2cpu"}
+        "bochs-linux-2cpu"}
 # Run alone, after the others: their guests time interrupts and counters
-# against the TSC, which a second emulator on a 2-core host would spoil.
-EXCLUSIVE = {"qemu-pc-3cpu", "bochs-pc-3cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu"}
+# against the TSC, which a second emulator on a 2-core host would spoil
+# (the Linux scenario also times its boot against QEMU's own).
+EXCLUSIVE = {"qemu-pc-3cpu", "bochs-pc-3cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu",
+             "qemu-linux-2cpu"}
 BOOT_TIMEOUT = {"qemu": 60, "bochs": 300}
 
 
@@ -288,7 +287,7 @@ def run_scenario(name, iso, log_dir):
             run_guest_suite(c, m, SUITES[suite], sequential=suite in SEQUENTIAL)
             return c.results
         if custom == "linux":
-            linux_iso = build_linux_iso(iso, log_dir, name)
+            linux_iso = build_linux_iso(iso)
             if kind == "qemu":
                 m = QemuMachine(name, log_dir, linux_iso, smp=cpus, mem_mb=mem_mb, **extra)
             else:
