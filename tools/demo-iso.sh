@@ -4,13 +4,15 @@
 #   demo-iso.sh BUILD      reads BUILD/keel.elf and BUILD/linux, writes BUILD/keel-demo.iso
 set -eu
 build=$1
-root=$build/demo-iso
 out=$build/keel-demo.iso
+# A private tree and a rename, so two builds at once (a test run and a
+# benchmark) never see each other's half-written files.
+root=$(mktemp -d "$build/demo-iso.XXXXXX")
+trap 'rm -rf "$root" "$out.$$" "$out.$$.log"' EXIT
 
 for f in "$build/keel.elf" "$build/linux/vmlinuz" "$build/linux/initrd.img"; do
 	[ -r "$f" ] || { echo "demo-iso: $f missing (make iso linux-guest)" >&2; exit 1; }
 done
-rm -rf "$root"
 mkdir -p "$root/boot/grub" "$root/linux"
 cp "$build/keel.elf" "$root/boot/keel.elf"
 cp "$build/linux/vmlinuz" "$build/linux/initrd.img" "$root/linux/"
@@ -35,6 +37,7 @@ menuentry "Keel without guests" {
 	boot
 }
 EOF
-grub-mkrescue -o "$out" "$root" 2>"$build/grub-mkrescue-demo.log" ||
-	{ cat "$build/grub-mkrescue-demo.log" >&2; exit 1; }
+grub-mkrescue -o "$out.$$" "$root" 2>"$out.$$.log" ||
+	{ cat "$out.$$.log" >&2; exit 1; }
+mv "$out.$$" "$out"
 echo "demo-iso: $out (VM demo: Debian $(cat "$build/linux/kernel-version"), 256 MiB, 2 vCPUs)"

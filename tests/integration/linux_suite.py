@@ -46,8 +46,10 @@ def build_linux_iso(iso):
     build = os.path.dirname(os.path.abspath(iso))
     with _demo_lock:
         if build not in _demo_built:
-            subprocess.run([os.path.join(ROOT, "tools", "demo-iso.sh"), build], check=True,
-                           capture_output=True)
+            r = subprocess.run([os.path.join(ROOT, "tools", "demo-iso.sh"), build],
+                               capture_output=True, text=True)
+            if r.returncode:
+                raise BootError(f"tools/demo-iso.sh failed: {r.stderr.strip()}")
             _demo_built.add(build)
     return os.path.join(build, "keel-demo.iso")
 
