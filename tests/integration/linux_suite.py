@@ -24,6 +24,9 @@ DEMO_MEM_MB = 256
 BIG_VM = "big"
 BIG_MEM_MB = 5120
 BIG_MEM_MIN_KB = 4800 * 1024
+SMALL_VM = "small"  # the smallest RAM this kernel is offered (PLATFORM.md)
+SMALL_MEM_MB = 128
+SMALL_MEM_MIN_KB = 64 * 1024
 SHELL_READY = rb"keel-guest: shell ready"
 FORBIDDEN = ["IO-APIC + timer doesn't work", "TSC unstable", "Call Trace"]
 WORKAROUNDS = ["noapic", "nolapic", "acpi=off", "clocksource=", "tsc=", "lpj="]
@@ -163,7 +166,7 @@ def check_scrollback(c, m, con, wait_s):
 
 
 def exits_report(c, m):
-    """Exit counts by reason and the MMIO share, from `vms deb`."""
+    """Exit counts by reason and the MMIO share, from `vms demo`."""
     out = m.command(f"vms {VM}", 60)
     vm = parse_vms(out).get(VM, {})
     exits = dict(vm.get("exits", {}))
@@ -243,9 +246,10 @@ def report_boot(m, kind, iso, secs_vm, secs_on):
     print(line, flush=True)
 
 
-def build_big_iso(iso, log_dir):
-    """Keel with one VM `big` of BIG_MEM_MB (more than the 3 GiB below the
-    PCI hole) booting the same kernel and initramfs."""
+def build_sizes_iso(iso, log_dir):
+    """Keel with VM `big` of BIG_MEM_MB (more than the 3 GiB below the PCI
+    hole) and VM `small` of SMALL_MEM_MB, both booting the same kernel and
+    initramfs."""
     build = os.path.dirname(os.path.abspath(iso))
     root = os.path.join(log_dir, "iso-linux-big")
     shutil.rmtree(root, ignore_errors=True)
@@ -258,37 +262,58 @@ def build_big_iso(iso, log_dir):
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
                 "terminal_output serial\nset timeout=0\nmenuentry Keel {\n"
                 f" multiboot2 /boot/keel.elf pmtimer=host vm={BIG_VM},kernel=vmlinuz,"
-                f"initrd=initrd.img,mem={BIG_MEM_MB}M\n"
+                f"initrd=initrd.img,mem={BIG_MEM_MB}M vm={SMALL_VM},kernel=vmlinuz,"
+                f"initrd=initrd.img,mem={SMALL_MEM_MB}M\n"
                 f" module2 /linux/vmlinuz vmlinuz {CMDLINE}\n"
                 " module2 /linux/initrd.img initrd.img\n boot\n}\n")
-    out = os.path.join(log_dir, "keel-linux-big.iso")
+    out = os.path.join(log_dir, "keel-linux-sizes.iso")
     subprocess.run(["grub-mkrescue", "-o", out, root], check=True, capture_output=True)
     return out
 
 
-def check_big_guest(c, iso, log_dir):
-    """A guest with RAM above 4 GiB: its E820 shows the range, and the
-    kernel counts it in MemTotal."""
-    m = QemuMachine("qemu-linux-big", log_dir, build_big_iso(iso, log_dir), smp=2,
-                    mem_mb=BIG_MEM_MB + 1024)
-    try:
-        m.expect(re.escape(PROMPT), 300)
-        con = Console(m, BIG_VM)
-        con.attach()
-        ok, _ = wait_shell(c, m, con, BOOT_TIMEOUT["qemu"],
-                           f"a {BIG_MEM_MB} MiB guest boots to its shell")
-        if not ok:
-            return
+def mem_total_kb(con):
+    out = con.run("grep MemTotal /proc/meminfo")
+    found = re.search(r"MemTotal:\s+(\d+) kB", out)
+    return (int(found.group(1)) if found else 0), out
+
+
+def check_big(c, m):
+    """RAM above 4 GiB: the E820 map shows the range and the kernel counts
+    it in MemTotal (less its own image, struct pages and reservations)."""
+    con = Console(m, BIG_VM)
+    con.attach()
+    ok, _ = wait_shell(c, m, con, BOOT_TIMEOUT["qemu"], f"a {BIG_MEM_MB} MiB guest boots to its shell")
+    if ok:
         e820 = con.run("dmesg | grep 'BIOS-e820'")
-        high = f"[mem 0x0000000100000000-0x{0x100000000 + (BIG_MEM_MB - 3072) * 2**20 - 1:016x}] usable"
+        top = 0x100000000 + (BIG_MEM_MB - 3072) * 2**20 - 1
         c.check(f"E820 shows the RAM above 4 GiB ({BIG_MEM_MB - 3072} MiB from 4 GiB)",
-                high in e820, e820)
-        out = con.run("grep MemTotal /proc/meminfo")
-        found = re.search(r"MemTotal:\s+(\d+) kB", out)
-        kb = int(found.group(1)) if found else 0
-        # the kernel keeps its own image, struct pages and reservations out
+                f"[mem 0x0000000100000000-0x{top:016x}] usable" in e820, e820)
+        kb, out = mem_total_kb(con)
         c.check(f"the kernel counts the RAM above 4 GiB (MemTotal > {BIG_MEM_MIN_KB} kB)",
                 kb > BIG_MEM_MIN_KB, out)
+    con.detach()
+
+
+def check_small(c, m):
+    con = Console(m, SMALL_VM)
+    con.attach()
+    ok, _ = wait_shell(c, m, con, BOOT_TIMEOUT["qemu"],
+                       f"a {SMALL_MEM_MB} MiB guest boots to its shell")
+    if ok:
+        kb, out = mem_total_kb(con)
+        c.check(f"the {SMALL_MEM_MB} MiB guest has MemTotal > {SMALL_MEM_MIN_KB} kB",
+                kb > SMALL_MEM_MIN_KB, out)
+    con.detach()
+
+
+def check_guest_sizes(c, iso, log_dir):
+    """The smallest and a large guest, side by side in one Keel."""
+    m = QemuMachine("qemu-linux-sizes", log_dir, build_sizes_iso(iso, log_dir), smp=2,
+                    mem_mb=BIG_MEM_MB + SMALL_MEM_MB + 1024)
+    try:
+        m.expect(re.escape(PROMPT), 300)
+        check_big(c, m)
+        check_small(c, m)
     finally:
         m.close()
 
@@ -324,4 +349,4 @@ def run_linux_suite(c, m, iso, kind):
     m.close()  # the emulator is done: the figures below are measured alone
     report_boot(m, kind, iso, t_shell - t_vm, t_shell - t_on)
     if kind == "qemu":
-        check_big_guest(c, iso, os.path.dirname(m.log_path))
+        check_guest_sizes(c, iso, os.path.dirname(m.log_path))
