@@ -658,6 +658,20 @@ static void explain_failure(struct vcpu *v, struct vm_exit *e, bool insn_failed)
 				  sizeof(e->detail));
 }
 
+/* The preemption timer counts down every 2^rate TSC ticks in the guest and
+ * exits at 0: v->run_until holds even if host interrupts never reach the
+ * guest. */
+static void arm_preemption(const struct vcpu *v)
+{
+	uint64_t now = rdtsc(), ticks = 0;
+
+	if (!(vmx_ctls.pin & VMX_PIN_PREEMPTION_TIMER))
+		return;
+	if (v->run_until > now)
+		ticks = (v->run_until - now) >> vmx_feat.preemption_rate;
+	vmwrite(VMCS_PREEMPTION_TIMER, ticks > UINT32_MAX ? UINT32_MAX : ticks);
+}
+
 static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *h = vx(v);
@@ -666,6 +680,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 
 	load_regs(v);
 	load_events(v);
+	arm_preemption(v);
 	failed = vmx_enter(v->regs.gpr, h->launched); /* IF=0: exits clear it too */
 	if (failed) {
 		explain_failure(v, e, true);

@@ -306,7 +306,10 @@ bool vmx_ctl_flexible(uint64_t cap, uint32_t bits)
 
 /* Keel's choices, bit by bit:
  * - pin: host interrupts and NMIs must exit (Keel's scheduler tick, kicks);
- *   virtual NMIs give NMI-window exiting and exact NMI blocking when present.
+ *   virtual NMIs give NMI-window exiting and exact NMI blocking when present;
+ *   the preemption timer, when present, also ends each run at its deadline,
+ *   whatever happens to interrupts (Bochs 2.7 let a guest spinning with
+ *   IF=0 keep host interrupts masked for good).
  * - proc: HLT exits (the vCPU sleeps in Keel); port I/O and MSRs go through
  *   bitmaps (per-port, per-MSR policy as on SVM); MONITOR/MWAIT exit as on
  *   SVM (the guest's CPUID hides them); CR8 accesses exit, because without a
@@ -341,7 +344,7 @@ const struct vmx_ctl_policy vmx_keel_policy = {
 	},
     .wanted =
 	{
-	    [VMX_CTL_PIN] = VMX_PIN_VIRTUAL_NMIS,
+	    [VMX_CTL_PIN] = VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER,
 	    [VMX_CTL_PROC2] = VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP |
 			      VMX_PROC2_ENABLE_INVPCID | VMX_PROC2_ENABLE_XSAVES |
 			      VMX_PROC2_WBINVD_EXITING,

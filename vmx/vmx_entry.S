@@ -6,8 +6,9 @@
  * gprs is struct vcpu_regs.gpr (index = x86 register number); the guest's
  * RSP, RIP and RFLAGS live in the VMCS. HOST_RSP is written here, so a VM
  * exit lands in vmx_exit_entry (HOST_RIP) with the stack this function
- * built. A VM exit clears RFLAGS (interrupts off); the caller turns them
- * back on. Returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed and
+ * built. Called with interrupts off (in VMX non-root operation a host
+ * interrupt exits whatever RFLAGS.IF says, so one already pending exits at
+ * once); a VM exit clears RFLAGS, so they are off again on return. Returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed and
  * the guest never ran (the VM-instruction error field says why). */
 #define GPR(n) ((n) * 8)
 #define RAX 0

@@ -200,6 +200,9 @@ void vmx_decode_exit(const struct vmx_exit_raw *raw, struct vm_exit *e)
 	case VMX_EXIT_EXTINT:
 		e->reason = VMEXIT_EXTINT;
 		return;
+	case VMX_EXIT_PREEMPTION_TIMER:
+		e->reason = VMEXIT_PREEMPT;
+		return;
 	case VMX_EXIT_TRIPLE_FAULT:
 		e->reason = VMEXIT_SHUTDOWN;
 		return;

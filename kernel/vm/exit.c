@@ -932,6 +932,7 @@ static const exit_handler handlers[VMEXIT_REASON_COUNT] = {
     [VMEXIT_HYPERCALL] = on_hypercall,
     [VMEXIT_IRQ_WINDOW] = on_nothing, /* prepare_events injects next */
     [VMEXIT_EXTINT] = on_nothing,     /* Keel's handler already ran */
+    [VMEXIT_PREEMPT] = on_nothing,    /* may_enter looks at the time */
     [VMEXIT_NMI] = on_nothing,
     [VMEXIT_SHUTDOWN] = on_shutdown,
     [VMEXIT_XSETBV] = on_xsetbv,
@@ -1050,7 +1051,8 @@ void vcpu_run_slice(struct vcpu *v)
 		 * waits its turn never ends (a 2-vCPU Linux hung so). */
 		__asm__ volatile("cli");
 		due = vm_timers_due(v->vm);
-		sched_arm(due < slice_end ? due : slice_end);
+		v->run_until = due < slice_end ? due : slice_end;
+		sched_arm(v->run_until);
 		cr8 = v->ctl.cr8;
 		ops->vcpu_run(v, &e);
 		__asm__ volatile("sti");

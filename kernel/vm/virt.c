@@ -89,6 +89,7 @@ static const char *const reason_names[VMEXIT_REASON_COUNT] = {
     [VMEXIT_HYPERCALL] = "hypercall",
     [VMEXIT_IRQ_WINDOW] = "irq-window",
     [VMEXIT_EXTINT] = "extint",
+    [VMEXIT_PREEMPT] = "preempt",
     [VMEXIT_NMI] = "nmi",
     [VMEXIT_SHUTDOWN] = "shutdown",
     [VMEXIT_XSETBV] = "xsetbv",

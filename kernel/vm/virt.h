@@ -31,6 +31,7 @@ enum vm_exit_reason {
 	VMEXIT_HYPERCALL,  /* VMMCALL / VMCALL */
 	VMEXIT_IRQ_WINDOW, /* the guest can take an interrupt now */
 	VMEXIT_EXTINT,	   /* a host interrupt arrived (Keel's timer, a kick) */
+	VMEXIT_PREEMPT,	   /* the backend's own timer for v->run_until ran out */
 	VMEXIT_NMI,
 	VMEXIT_SHUTDOWN, /* triple fault */
 	VMEXIT_XSETBV,

@@ -81,6 +81,10 @@ struct vcpu {
 	struct guest_event pending_exc; /* raised by an exit handler */
 	bool want_irq_window;		/* ask to exit once interrupts can be taken */
 	uint8_t tpr_window;		/* >0: ask to exit once CR8 drops below this class */
+	/* TSC by which the next guest run must exit (slice end or a device
+	 * deadline); Keel's LAPIC timer is armed for it, and a backend with a
+	 * timer of its own (the VT-x preemption timer) arms that too. */
+	uint64_t run_until;
 
 	struct msr_state msrs;
 	uint64_t tsc_aux;

@@ -9,7 +9,12 @@
  * "spin paced" (needs a LAPIC): after each port write it halts until the
  * next tick of the LAPIC timer (periodic, about 1 kHz), so it still shows
  * progress (about 1000 exits a second) without taking a whole CPU from
- * guests that time things beside it. */
+ * guests that time things beside it.
+ *
+ * "spin hog": a hostile guest. After "spin: hogging" it spins with
+ * interrupts off and never exits on its own (no port, MMIO or HLT), so only
+ * Keel's own timer takes the CPU back from it; the VMs sharing that CPU
+ * must still finish. */
 #include "pc.h"
 
 #include "../../kernel/vdev/testdev_abi.h"
@@ -40,6 +45,16 @@ static void pace_start(void)
 	pc_lapic_write(LAPIC_TIMER_INIT, (uint32_t)(pc_lapic_bus_hz(&how) / PACE_HZ));
 }
 
+static _Noreturn void hog(void)
+{
+	volatile uint64_t n = 0;
+
+	rt_puts("spin: hogging\n");
+	__asm__ volatile("cli");
+	for (;;)
+		n++;
+}
+
 void guest_main(void)
 {
 	bool paced = rt_arg("paced");
@@ -47,6 +62,8 @@ void guest_main(void)
 	uint64_t x = 0x9E3779B97F4A7C15ull;
 	uint64_t tick = 0, since = 0, last_tsc = rdtsc();
 
+	if (rt_arg("hog"))
+		hog();
 	if (paced)
 		pace_start();
 	rt_puts("spin: alive\n");

@@ -32,6 +32,8 @@ GUESTS = {
     "mmio_bad": ("mmio_bad", "mmio_bad", "crash:cannot decode the instruction: 01", ""),
     "triple": ("triple", "triple", "crash:triple fault", ""),
     "spin": ("spin", "spin", "runs", ""),
+    # spins with interrupts off and never exits: the others must still end
+    "hog": ("spin", "hog spin hog", "runs", ""),
     # the virtual PC (issue 5)
     "lapic": ("lapic", "lapic", "pass", ""),
     "timers": ("timers", "timers", "pass", ""),
@@ -58,7 +60,7 @@ GUESTS = {
 # the TSC, and ten VMs sharing a CPU would spoil every window.
 SUITES = {
     "basic": ["hello", "cpuid", "msr", "pio", "mmio", "unclaimed", "irq", "exc", "fpu_a",
-              "fpu_b", "mmio_bad", "triple", "spin"],
+              "fpu_b", "mmio_bad", "triple", "spin", "hog"],
     "pc": ["witness", "lapic", "timers", "ioapic_pic", "rtc", "uart", "uart_rx", "acpi", "smp", "s5",
            "button",
            "reboot", "noreboot", "hostile"],

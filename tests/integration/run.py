@@ -36,8 +36,14 @@ SCENARIOS = {
     # VT-x runs the pc suite with the emulated PM timer, SVM with the host's.
     "bochs-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc",
                                         "keel_args": ""}),
+    # Without the hog: under Bochs 2.7's SVM a guest spinning after `cli`
+    # took no INTR exit in two minutes (host interrupts stayed masked,
+    # though V_INTR_MASKING is set and the host's IF was 1 at VMRUN); QEMU's
+    # SVM exits on the host's interrupt, as the APM says. SVM has no
+    # preemption timer to fall back on.
     "bochs-ryzen-guests-2cpu": ("bochs", 2, 512,
-                                {"custom": "guests", "suite": "basic", "model": "ryzen"}),
+                                {"custom": "guests", "suite": "basic", "model": "ryzen",
+                                 "without": ["hog"]}),
     "bochs-1cpu": ("bochs", 1, 256, {}),
     "bochs-2cpu": ("bochs", 2, 256, {}),
     "bochs-penryn-1cpu": ("bochs", 1, 256, {"model": "core2_penryn_t9600"}),
@@ -46,7 +52,8 @@ SCENARIOS = {
     # guests between keystrokes, on both Bochs CPU models.
     "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "suite": "basic"}),
     "bochs-ryzen-guests-1cpu": ("bochs", 1, 512,
-                                {"custom": "guests", "suite": "basic", "model": "ryzen"}),
+                                {"custom": "guests", "suite": "basic", "model": "ryzen",
+                                 "without": ["hog"]}),
     "bochs-ryzen-pc-3cpu": ("bochs", 3, 512, {"custom": "guests", "suite": "pc", "model": "ryzen"}),
     "qemu-pc-1cpu": ("qemu", 1, 512, {"custom": "guests", "suite": "pc"}),
     # The Debian guest (tools/linux-guest.sh builds it into BUILD/linux).
@@ -268,6 +275,7 @@ def run_scenario(name, iso, log_dir):
     custom = extra.pop("custom", None)
     suite = extra.pop("suite", "basic")
     keel_args = extra.pop("keel_args", "")
+    without = extra.pop("without", [])
     c = Checker(name)
     m = None
     try:
@@ -277,14 +285,15 @@ def run_scenario(name, iso, log_dir):
             check_modules_cmdline(c, m)
             return c.results
         if custom == "guests":
+            names = [n for n in SUITES[suite] if n not in without]
             guests_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
-                                          log_dir, SUITES[suite], tag=name,
+                                          log_dir, names, tag=name,
                                           sequential=suite in SEQUENTIAL, keel_args=keel_args)
             if kind == "qemu":
                 m = QemuMachine(name, log_dir, guests_iso, smp=cpus, mem_mb=mem_mb, **extra)
             else:
                 m = BochsMachine(name, log_dir, guests_iso, cpus=cpus, megs=mem_mb, **extra)
-            run_guest_suite(c, m, SUITES[suite], sequential=suite in SEQUENTIAL)
+            run_guest_suite(c, m, names, sequential=suite in SEQUENTIAL)
             return c.results
         if custom == "linux":
             linux_iso = build_linux_iso(iso)

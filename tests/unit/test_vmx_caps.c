@@ -352,7 +352,7 @@ static void test_ctls_resolve_skylake(void **state)
 
 	assert_int_equal(vmx_ctls_resolve(&m, &vmx_keel_policy, &c, WHY, sizeof(WHY)), ST_OK);
 	assert_int_equal(c.pin, 0x16 | VMX_PIN_EXTINT_EXITING | VMX_PIN_NMI_EXITING |
-				    VMX_PIN_VIRTUAL_NMIS);
+				    VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER);
 	assert_int_equal(c.proc, 0x04006172u | VMX_PROC_HLT_EXITING | VMX_PROC_MWAIT_EXITING |
 				     VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING |
 				     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS |
