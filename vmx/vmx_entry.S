@@ -8,8 +8,9 @@
  * exit lands in vmx_exit_entry (HOST_RIP) with the stack this function
  * built. Called with interrupts off (in VMX non-root operation a host
  * interrupt exits whatever RFLAGS.IF says, so one already pending exits at
- * once); a VM exit clears RFLAGS, so they are off again on return. Returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed and
- * the guest never ran (the VM-instruction error field says why). */
+ * once); a VM exit clears RFLAGS, so they are off again on return.
+ * Returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed and the guest
+ * never ran (the VM-instruction error field says why). */
 #define GPR(n) ((n) * 8)
 #define RAX 0
 #define RCX 1
