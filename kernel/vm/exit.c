@@ -1032,10 +1032,9 @@ static void cr8_changed(struct vcpu *v)
 }
 
 /* The next run ends at the slice end or the next device deadline, but
- * lasts at least SCHED_MIN_RUN_US: a device deadline that is always due
- * again by the time of the entry (the hostile guest's random timer periods
- * made one under Bochs) would otherwise end every entry at once, and the
- * guest would never run again. */
+ * lasts at least SCHED_MIN_RUN_US: a deadline a device model leaves in the
+ * past (a hostile guest under Bochs found one) would otherwise end every
+ * entry at once, and the guest would never run again. */
 static uint64_t run_until(uint64_t due, uint64_t slice_end)
 {
 	uint64_t until = due < slice_end ? due : slice_end, soonest = rdtsc() + sched_min_run_tsc();
