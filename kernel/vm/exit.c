@@ -1031,17 +1031,6 @@ static void cr8_changed(struct vcpu *v)
 	vm_unlock(v->vm, f);
 }
 
-/* The next run ends at the slice end or the next device deadline, but
- * lasts at least SCHED_MIN_RUN_US: a deadline a device model leaves in the
- * past (a hostile guest under Bochs found one) would otherwise end every
- * entry at once, and the guest would never run again. */
-static uint64_t run_until(uint64_t due, uint64_t slice_end)
-{
-	uint64_t until = due < slice_end ? due : slice_end, soonest = rdtsc() + sched_min_run_tsc();
-
-	return until > soonest ? until : soonest;
-}
-
 void vcpu_run_slice(struct vcpu *v)
 {
 	const struct virt_ops *ops = virt_ops();
@@ -1062,7 +1051,7 @@ void vcpu_run_slice(struct vcpu *v)
 		 * waits its turn never ends (a 2-vCPU Linux hung so). */
 		__asm__ volatile("cli");
 		due = vm_timers_due(v->vm);
-		v->run_until = run_until(due, slice_end);
+		v->run_until = due < slice_end ? due : slice_end;
 		sched_arm(v->run_until);
 		cr8 = v->ctl.cr8;
 		ops->vcpu_run(v, &e);

@@ -15,7 +15,6 @@
 #define VEC_SCHED_TIMER 0xF0
 #define VEC_SCHED_KICK 0xF1
 #define MS_PER_S 1000
-#define US_PER_S 1000000
 
 static volatile uint64_t armed[KEEL_MAX_CPUS]; /* TSC the timer fires at, or VDEV_NEVER */
 static unsigned rotor;			       /* where the next search starts, so VMs take turns */
@@ -46,11 +45,6 @@ void sched_init_cpu(void)
 uint64_t sched_slice_tsc(void)
 {
 	return tsc_hz() / MS_PER_S * SCHED_SLICE_MS;
-}
-
-uint64_t sched_min_run_tsc(void)
-{
-	return tsc_hz() / US_PER_S * SCHED_MIN_RUN_US;
 }
 
 void sched_arm(uint64_t due)

@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #define SCHED_SLICE_MS 10
-#define SCHED_MIN_RUN_US 10   /* a guest entry lasts at least this (exit.c) */
 #define SCHED_IDLE_MAX_MS 100 /* an idle CPU looks again at least this often */
 
 struct vcpu;
@@ -41,8 +40,7 @@ void sched_kick_vcpu(struct vcpu *v);
 void sched_watchdog(void);
 /* Makes this CPU's timer fire no later than the guest-TSC time `due`. */
 void sched_arm(uint64_t due);
-/* The TSC length of a slice, and of the shortest guest run. */
+/* The TSC length of a slice. */
 uint64_t sched_slice_tsc(void);
-uint64_t sched_min_run_tsc(void);
 
 #endif
