@@ -660,15 +660,21 @@ static void explain_failure(struct vcpu *v, struct vm_exit *e, bool insn_failed)
 
 /* The preemption timer counts down every 2^rate TSC ticks in the guest and
  * exits at 0: v->run_until holds even if host interrupts never reach the
- * guest. */
+ * guest. It gives the guest at least PREEMPT_MIN_TSC: a device deadline
+ * that is due again at every entry (the hostile guest's random timer
+ * periods made one) would otherwise exit before any guest instruction, a
+ * million times over under Bochs. */
+#define PREEMPT_MIN_TSC 1000u
+
 static void arm_preemption(const struct vcpu *v)
 {
-	uint64_t now = rdtsc(), ticks = 0;
+	uint64_t now = rdtsc(), ticks = PREEMPT_MIN_TSC;
 
 	if (!(vmx_ctls.pin & VMX_PIN_PREEMPTION_TIMER))
 		return;
-	if (v->run_until > now)
-		ticks = (v->run_until - now) >> vmx_feat.preemption_rate;
+	if (v->run_until > now + PREEMPT_MIN_TSC)
+		ticks = v->run_until - now;
+	ticks >>= vmx_feat.preemption_rate;
 	vmwrite(VMCS_PREEMPTION_TIMER, ticks > UINT32_MAX ? UINT32_MAX : ticks);
 }
 
