@@ -675,6 +675,8 @@ static void arm_preemption(const struct vcpu *v)
 	if (v->run_until > now + PREEMPT_MIN_TSC)
 		ticks = v->run_until - now;
 	ticks >>= vmx_feat.preemption_rate;
+	if (!ticks) /* a coarse rate (2^rate > PREEMPT_MIN_TSC): one count */
+		ticks = 1;
 	vmwrite(VMCS_PREEMPTION_TIMER, ticks > UINT32_MAX ? UINT32_MAX : ticks);
 }
 
