@@ -92,13 +92,16 @@ static void hold(const char *s, unsigned long n)
 	held_lost += n - take;
 }
 
-/* A message: straight out from the shell's CPU (a command's own output),
- * else around the shell's line as printk.h says. */
+/* A message: straight out while the shell's CPU runs a command (its own
+ * output), else around the shell's line as printk.h says. With one CPU,
+ * guests run on the shell's CPU between keystrokes: their messages are not
+ * a command's output and must not land inside the line being typed. Only
+ * the shell's CPU changes shell_busy, so it reads it without the lock. */
 static void emit(const char *s, unsigned long n)
 {
 	uint64_t f;
 
-	if (!shell_redraw || this_cpu() == shell_cpu) {
+	if (!shell_redraw || (shell_busy && this_cpu() == shell_cpu)) {
 		console_write(s, n);
 		return;
 	}
@@ -146,6 +149,7 @@ _Noreturn void panic(const char *fmt, ...)
 	__asm__ volatile("cli");
 	platform_stop_others();
 	console_lock.locked = 0; /* the panicking CPU may have held it */
+	shell_redraw = NULL;	 /* straight out: the line lock may be held too */
 	console_write("\nPANIC: ", 8);
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

@@ -10,10 +10,11 @@ void printk_set_level(int level);
 void printk(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void console_write(const char *s, unsigned long n);
 
-/* The shell's CPU owns the console: a message printk'd by another CPU must
- * not land inside a command's output or a half-typed line. While a command
- * runs (busy) such messages are held and printed when it ends, before
- * redraw() gives the next prompt; otherwise
+/* The shell's CPU owns the console: a message that is not a command's own
+ * output (printk'd by another CPU, or by a guest run on the shell's CPU
+ * while it waits for a key) must not land inside a command's output or a
+ * half-typed line. While a command runs (busy) such messages are held and
+ * printed when it ends, before redraw() gives the next prompt; otherwise
  * each goes on a line of its own and redraw() puts the prompt and the typed
  * part of the line back. The line editor runs between console_line_lock()
  * and console_line_unlock(), so a redraw never sees it half-updated. */
