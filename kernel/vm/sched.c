@@ -164,8 +164,16 @@ _Noreturn void sched_ap_loop(void)
 		__asm__ volatile("cli");
 		if (run_one())
 			continue;
+		sched_watchdog(); /* the boot CPU halts too */
 		__asm__ volatile("sti; hlt");
 	}
+}
+
+void sched_idle_until(uint64_t due)
+{
+	__asm__ volatile("cli");
+	sched_arm(due);
+	__asm__ volatile("sti; hlt");
 }
 
 bool sched_poll_bsp(void)

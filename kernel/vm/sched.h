@@ -31,13 +31,18 @@ void sched_kick(void);
 /* Something for v arrived: make sure it is seen soon (an IPI to the CPU
  * running it, or a wake-up for the idle ones). */
 void sched_kick_vcpu(struct vcpu *v);
-/* From the boot CPU's idle loop: kicks a CPU whose timer interrupt has not
- * been taken SCHED_LATE_MS after it was due. A lost wake-up would otherwise
- * leave that CPU halted, and the vCPUs waiting for it, until the next kick;
- * QEMU 7.2's TCG loses one now and then (PLATFORM.md). Looks at most every
+/* From the idle loops: kicks a CPU whose timer interrupt has not been
+ * taken SCHED_LATE_MS after it was due. A lost wake-up would otherwise
+ * leave that CPU halted, and the vCPUs waiting for it (or the shell), until
+ * the next kick; QEMU 7.2's TCG lost one now and then. Looks at most every
  * SCHED_LATE_MS. */
 #define SCHED_LATE_MS 20
 void sched_watchdog(void);
+/* Halts this CPU until its timer, armed no later than the TSC time `due`,
+ * or another interrupt (the boot CPU's idle loop: an idle shell must not
+ * keep a CPU busy, which under an emulator also starves the emulator's
+ * own timer thread of a host CPU). */
+void sched_idle_until(uint64_t due);
 /* Makes this CPU's timer fire no later than the guest-TSC time `due`. */
 void sched_arm(uint64_t due);
 /* The TSC length of a slice. */
