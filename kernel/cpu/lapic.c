@@ -119,15 +119,21 @@ void lapic_send_nmi_all_but_self(void)
 
 uint64_t lapic_timer_calibrate(void)
 {
-	uint32_t left;
+	uint32_t c0, c1;
+	uint64_t t0, t1;
 
+	/* Against the TSC (timer_init() measured it), with each count read
+	 * next to a TSC read: the time a wait overruns does not count. */
 	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | SPURIOUS_VECTOR);
 	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
-	ref_delay(CALIBRATION_US);
-	left = lapic_read(LAPIC_TIMER_CUR);
+	c0 = lapic_read(LAPIC_TIMER_CUR);
+	t0 = rdtsc();
+	udelay(CALIBRATION_US);
+	c1 = lapic_read(LAPIC_TIMER_CUR);
+	t1 = rdtsc();
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	timer_hz = (uint64_t)(0xFFFFFFFFu - left) * (1000000ull / CALIBRATION_US);
+	timer_hz = (uint64_t)((unsigned __int128)(c0 - c1) * tsc_hz() / (t1 - t0));
 	return timer_hz;
 }
 

@@ -163,9 +163,10 @@ void platform_init_cpus(void)
 	fpu_init_cpu();
 	irq_register(VEC_NMI, nmi_stop);
 	lapic_hz = lapic_timer_calibrate();
-	pr_info("timer: TSC %lu.%03lu MHz, LAPIC timer %lu.%03lu MHz (measured against the %s)\n",
-		tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, lapic_hz / 1000000,
-		(lapic_hz / 1000) % 1000, timer_reference());
+	pr_info("timer: TSC %lu.%03lu MHz (measured against the %s), LAPIC timer %lu.%03lu MHz "
+		"(against the TSC)\n",
+		tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, timer_reference(), lapic_hz / 1000000,
+		(lapic_hz / 1000) % 1000);
 	virt_init();
 	virt_enable_this_cpu(0);
 	sched_init_cpu();

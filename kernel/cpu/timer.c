@@ -15,6 +15,7 @@
 #define PORT_61_OUT2 0x20
 #define PIT_MAX_US 50000ull /* one 16-bit PIT count lasts ~54.9 ms */
 #define CALIBRATION_US 10000ull
+#define PM_WINDOW_US 50000ull /* well inside the 24-bit counter's 4.7 s wrap */
 
 static uint64_t tsc_freq;
 static uint32_t pm_port;
@@ -65,6 +66,33 @@ void ref_delay(uint64_t us)
 	}
 }
 
+/* The PM timer's count and the TSC at the middle of its read. Under an
+ * emulator a port read takes tens of microseconds; taking the TSC on both
+ * sides keeps that out of the measurement. */
+static void pm_sample(uint32_t *pm, uint64_t *tsc)
+{
+	uint64_t before = rdtsc(), after;
+
+	*pm = inl((uint16_t)pm_port) & pm_mask;
+	after = rdtsc();
+	*tsc = before + (after - before) / 2;
+}
+
+/* TSC ticks per second from the TSC and PM-timer counts over PM_WINDOW_US
+ * (the counts actually elapsed, not the ones asked for: a 10 ms wait that
+ * overran by two slow port reads was 0.4% off under QEMU). */
+static uint64_t measure_against_pm(void)
+{
+	uint32_t pm0, pm1;
+	uint64_t t0, t1, ticks;
+
+	pm_sample(&pm0, &t0);
+	pm_delay(PM_WINDOW_US);
+	pm_sample(&pm1, &t1);
+	ticks = (pm1 - pm0) & pm_mask;
+	return ticks ? (t1 - t0) * PM_TIMER_HZ / ticks : 0;
+}
+
 void timer_init(void)
 {
 	const struct acpi_info *a = platform_acpi();
@@ -73,6 +101,12 @@ void timer_init(void)
 	if (a && a->pm_timer_port) {
 		pm_port = a->pm_timer_port;
 		pm_mask = a->pm_timer_32bit ? 0xFFFFFFFFu : 0xFFFFFFu;
+	}
+	if (pm_port) {
+		tsc_freq = measure_against_pm();
+		if (tsc_freq)
+			return;
+		pm_port = 0; /* a PM timer that does not count: use the PIT */
 	}
 	t0 = rdtsc();
 	ref_delay(CALIBRATION_US);

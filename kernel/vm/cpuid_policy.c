@@ -109,7 +109,7 @@
 /* ---- Leaf 7 sub 0 ---- */
 /* EBX */
 #define L7_EBX_FSGSBASE BIT(0)
-#define L7_EBX_TSC_ADJUST BIT(1) /* hidden: IA32_TSC_ADJUST not emulated */
+#define L7_EBX_TSC_ADJUST BIT(1) /* forced on: IA32_TSC_ADJUST reads 0 (msr_policy.c) */
 #define L7_EBX_SGX BIT(2)	 /* hidden */
 #define L7_EBX_BMI1 BIT(3)
 #define L7_EBX_HLE BIT(4) /* hidden: TSX (TAA; often fused off or disabled) */
@@ -379,7 +379,7 @@ static const struct cpuid_rule rules[] = {
      {0, 0, 0, 0},
      FIX_CACHE4},
     /* Structured extended features. */
-    {0x7, 0, {0, L7_EBX_PASS, L7_ECX_PASS, L7_EDX_PASS}, {0, 0, 0, 0}, FIX_LEAF7},
+    {0x7, 0, {0, L7_EBX_PASS, L7_ECX_PASS, L7_EDX_PASS}, {0, L7_EBX_TSC_ADJUST, 0, 0}, FIX_LEAF7},
     {0x7, 1, {L7S1_EAX_PASS, 0, 0, 0}, {0, 0, 0, 0}, FIX_LEAF7},
     {0xB, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_TOPO_B},
     {0xD, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_XSAVE},

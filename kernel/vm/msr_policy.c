@@ -112,6 +112,14 @@ static const struct msr_rule rules[] = {
      * machine without VMX (CPUID hides VMX). Linux reads it and, seeing the
      * lock, never writes; a write to a locked register #GPs on hardware. */
     CONSTV(0x3A, "FEATURE_CONTROL", FEAT_CTL_LOCKED, MSR_WR_GP),
+    /* IA32_TSC_ADJUST (CPUID 7 EBX bit 1, offered): the amount software
+     * moved this CPU's TSC by. Guest TSC writes #GP (the hook), so it stays
+     * 0 on every vCPU; writing 0 back is fine, any other value would move
+     * the TSC and #GPs the same way. Linux 6.1 trusts a TSC that is
+     * invariant and has this register on <= 2 NUMA nodes and then runs no
+     * clocksource watchdog over it (check_system_tsc_reliable()); it reads
+     * the register at boot and about once a second on idle. */
+    CONSTV(0x3B, "TSC_ADJUST", 0, MSR_WR_SAME),
     /* Intel BIOS_SIGN_ID / AMD PATCH_LEVEL: microcode revision 0. Linux on
      * Intel writes 0 here (plain wrmsr) before CPUID(1) and reads it
      * back, so writes must be accepted: they are dropped. */

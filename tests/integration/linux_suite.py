@@ -160,6 +160,10 @@ def check_guest_shell(c, con, version, kind):
     out = con.run("cat /proc/cmdline")
     c.check("the guest's command line carries no workaround",
             CMDLINE in out and not any(w in out for w in WORKAROUNDS), out)
+    out = con.run("grep -m1 flags /proc/cpuinfo")
+    c.check("the guest sees an invariant TSC with TSC_ADJUST (Linux 6.1 then keeps no "
+            "clocksource watchdog over it)",
+            {"constant_tsc", "nonstop_tsc", "tsc_adjust"} <= set(out.split()), out)
     dmesg = con.run("dmesg", 300)
     bad = [f for f in FORBIDDEN if f in dmesg]
     c.check("dmesg: no 'IO-APIC + timer doesn't work', 'TSC unstable' or call trace",

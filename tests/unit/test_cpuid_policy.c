@@ -36,6 +36,7 @@
 #define L7_EBX_SGX BIT(2)
 #define L7_EBX_HLE BIT(4)
 #define L7_EBX_INVPCID BIT(10)
+#define L7_EBX_TSC_ADJUST BIT(1)
 #define L7_EBX_RTM BIT(11)
 #define L7_EBX_INTEL_PT BIT(25)
 #define L7_ECX_PKU BIT(3)
@@ -295,6 +296,24 @@ static void test_leaf7_real(void **state)
 	assert_int_equal(r.eax, L7S1_EAX_AVX512_BF16); /* HRESET, LAM dropped */
 }
 
+/* IA32_TSC_ADJUST is Keel's own MSR (it reads 0): offered whether or not
+ * the host has one. With an invariant TSC it lets Linux trust the TSC. */
+static void host_no_tsc_adjust(void *ctx, uint32_t leaf, uint32_t sub, struct cpuid_regs *o)
+{
+	host_real(ctx, leaf, sub, o);
+	if (leaf == 7 && sub == 0)
+		o->ebx &= ~L7_EBX_TSC_ADJUST;
+}
+
+static void test_leaf7_tsc_adjust(void **state)
+{
+	(void)state;
+	assert_true(q(host_real, NULL, 7, 0).ebx & L7_EBX_TSC_ADJUST);
+	assert_true(q(host_no_tsc_adjust, NULL, 7, 0).ebx & L7_EBX_TSC_ADJUST);
+	assert_true(q(host_ones, NULL, 7, 0).ebx & L7_EBX_TSC_ADJUST);
+	assert_int_equal(q(host_no_tsc_adjust, NULL, 0x80000007, 0).edx & BIT(8), BIT(8));
+}
+
 /* Host reports max subleaf 0 but (wrongly) answers subleaf 1: still zeros. */
 static void host_sub0_only(void *ctx, uint32_t leaf, uint32_t sub, struct cpuid_regs *o)
 {
@@ -477,6 +496,7 @@ int main(void)
 	    cmocka_unit_test(test_max_leaves),
 	    cmocka_unit_test(test_out_of_range),
 	    cmocka_unit_test(test_leaf7_ones),
+	    cmocka_unit_test(test_leaf7_tsc_adjust),
 	    cmocka_unit_test(test_leaf7_real),
 	    cmocka_unit_test(test_leaf7_sub1_absent),
 	    cmocka_unit_test(test_hypervisor_leaves),

@@ -30,6 +30,7 @@ static const struct expect expected[] = {
     {0x17, 1, MSR_KIND_CONST},	     /* PLATFORM_ID */
     {0x1B, 1, MSR_KIND_HOOK},	     /* APIC_BASE */
     {0x3A, 1, MSR_KIND_CONST},	     /* FEATURE_CONTROL */
+    {0x3B, 1, MSR_KIND_CONST},	     /* TSC_ADJUST */
     {0x8B, 1, MSR_KIND_CONST},	     /* microcode revision */
     {0xFE, 1, MSR_KIND_CONST},	     /* MTRRcap */
     {0x174, 3, MSR_KIND_HW},	     /* SYSENTER_CS/ESP/EIP */
@@ -67,7 +68,6 @@ static const uint32_t must_gp[] = {
     0xC0010000, /* PERF_CTL0 */
     0xC0010004, /* PERF_CTR0 */
     0x480,	/* VMX_BASIC */
-    0x3B,	/* TSC_ADJUST: hidden in CPUID 7 EBX */
     0x10A,	/* ARCH_CAPABILITIES: hidden */
     0xDA0,	/* XSS: XSAVES hidden */
     0x6E1,	/* PKRS: hidden */
@@ -252,7 +252,7 @@ static void test_foreach(void **state)
 
 	memset(&c, 0, sizeof(c));
 	msr_foreach(MSR_KIND_CONST, collect_fn, &c);
-	assert_int_equal(c.n, 7);
+	assert_int_equal(c.n, 8);
 
 	memset(&c, 0, sizeof(c));
 	msr_foreach(MSR_KIND_GP, collect_fn, &c);
@@ -279,6 +279,13 @@ static void test_const_values_and_writes(void **state)
 	wr_ok(0x8B, 0);
 	wr_ok(0x8B, 0x123400000000ull);
 	assert_int_equal(rd(0x8B), 0);
+	/* TSC_ADJUST: 0, since guest TSC writes #GP; writing 0 is fine, any
+	 * other value would move the TSC and #GPs. */
+	assert_int_equal(rd(0x3B), 0);
+	wr_ok(0x3B, 0);
+	wr_fault(0x3B, 1);
+	wr_fault(0x3B, 0xFFFFFFFFFFFFFFFFull);
+	assert_int_equal(rd(0x3B), 0);
 	/* PLATFORM_ID: read-only. */
 	assert_int_equal(rd(0x17), 0);
 	wr_fault(0x17, 0);
