@@ -489,20 +489,13 @@ static void test_xsave_align(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_leaf1_ones),
-	    cmocka_unit_test(test_leaf1_real),
-	    cmocka_unit_test(test_apic_id_fields),
-	    cmocka_unit_test(test_zeroed_leaves),
-	    cmocka_unit_test(test_max_leaves),
-	    cmocka_unit_test(test_out_of_range),
-	    cmocka_unit_test(test_leaf7_ones),
-	    cmocka_unit_test(test_leaf7_tsc_adjust),
-	    cmocka_unit_test(test_leaf7_real),
-	    cmocka_unit_test(test_leaf7_sub1_absent),
-	    cmocka_unit_test(test_hypervisor_leaves),
-	    cmocka_unit_test(test_ext_leaves),
-	    cmocka_unit_test(test_topology),
-	    cmocka_unit_test(test_xsave),
+	    cmocka_unit_test(test_leaf1_ones),	      cmocka_unit_test(test_leaf1_real),
+	    cmocka_unit_test(test_apic_id_fields),    cmocka_unit_test(test_zeroed_leaves),
+	    cmocka_unit_test(test_max_leaves),	      cmocka_unit_test(test_out_of_range),
+	    cmocka_unit_test(test_leaf7_ones),	      cmocka_unit_test(test_leaf7_tsc_adjust),
+	    cmocka_unit_test(test_leaf7_real),	      cmocka_unit_test(test_leaf7_sub1_absent),
+	    cmocka_unit_test(test_hypervisor_leaves), cmocka_unit_test(test_ext_leaves),
+	    cmocka_unit_test(test_topology),	      cmocka_unit_test(test_xsave),
 	    cmocka_unit_test(test_xsave_align),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
