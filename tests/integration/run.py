@@ -62,12 +62,8 @@ SCENARIOS = {
     "qemu-linux-2cpu": ("qemu", 2, 1024, {"custom": "linux"}),
     "bochs-linux-2cpu": ("bochs", 2, 1024, {"custom": "linux"}),
 }
-# qemu-linux-2cpu is in check-slow until Linux stops losing timer ticks
-# under TCG: in about one run in six, alone, its jiffies watchdog fell 20%
-# behind the TSC at 1 s into the boot and Linux marked the TSC unstable
-# (README, Tests).
 SLOW = {"bochs-guests-1cpu", "bochs-ryzen-guests-1cpu", "bochs-ryzen-pc-3cpu", "qemu-pc-1cpu",
-        "bochs-linux-2cpu", "qemu-linux-2cpu"}
+        "bochs-linux-2cpu"}
 # Run alone, after the others: their guests time interrupts and counters
 # against the TSC, which a second emulator on a 2-core host would spoil
 # (the Linux scenario also times its boot against QEMU's own).
