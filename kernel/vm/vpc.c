@@ -567,7 +567,7 @@ static status_t write_tables(struct vm *vm)
 	    .rtc_century = RTC_CENTURY,
 	    .ecam_base = VPC_ECAM_BASE,
 	    .bus_start = 0,
-	    .bus_end = 255,
+	    .bus_end = 0, /* no bridges: Linux then probes 32 ECAM slots, not 8192 */
 	    .mmio32 = {VPC_PCI_MMIO_BASE, VPC_PCI_MMIO_SIZE},
 	};
 	status_t st;

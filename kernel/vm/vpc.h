@@ -49,7 +49,7 @@
 #define VPC_PCI_MMIO_BASE 0xC0000000ull
 #define VPC_PCI_MMIO_SIZE 0x20000000ull
 #define VPC_ECAM_BASE 0xE0000000ull
-#define VPC_ECAM_SIZE 0x10000000ull /* 256 buses x 1 MiB */
+#define VPC_ECAM_SIZE 0x10000000ull /* room for 256 buses x 1 MiB; the MCFG names bus 0 */
 #define VPC_IOAPIC_ID 0		    /* IOAPIC and LAPIC IDs are separate name spaces */
 #define VPC_SCI_IRQ 9
 #define VPC_PM_EVT_PORT 0x600
