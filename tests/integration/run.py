@@ -51,8 +51,7 @@ SCENARIOS = {
     "bochs-ryzen-1cpu": ("bochs", 1, 256, {"model": "ryzen"}),
     # make check-slow only: the guest suite with the boot CPU running
     # guests between keystrokes, on both Bochs CPU models.
-    "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "suite": "basic",
-                                            "without": ["hog"]}),
+    "bochs-guests-1cpu": ("bochs", 1, 512, {"custom": "guests", "suite": "basic"}),
     "bochs-ryzen-guests-1cpu": ("bochs", 1, 512,
                                 {"custom": "guests", "suite": "basic", "model": "ryzen",
                                  "without": ["hog"]}),
