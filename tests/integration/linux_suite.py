@@ -168,7 +168,21 @@ def check_guest_shell(c, con, version, kind):
     bad = [f for f in FORBIDDEN if f in dmesg]
     c.check("dmesg: no 'IO-APIC + timer doesn't work', 'TSC unstable' or call trace",
             not bad and "Linux version" in dmesg, f"found {bad}\n" + dmesg[-3000:])
+    check_tsc_rate(c, con.m.out, dmesg)
     return dmesg
+
+
+def check_tsc_rate(c, keel_log, dmesg):
+    """Keel derives every emulated clock from its own TSC measurement; a
+    guest that compares two of them needs it right. Linux's own figure is
+    the reference (refined if it got that far)."""
+    keel = re.search(rb"timer: TSC (\d+\.\d+) MHz", keel_log)
+    linux = (re.search(r"Refined TSC clocksource calibration: (\d+\.\d+) MHz", dmesg) or
+             re.search(r"tsc: Detected (\d+\.\d+) MHz processor", dmesg))
+    k = float(keel.group(1)) if keel else 0.0
+    g = float(linux.group(1)) if linux else 0.0
+    c.check("Keel's TSC rate is within 0.05% of the guest's own calibration",
+            g > 0 and abs(k - g) / g < 0.0005, f"Keel {k} MHz, Linux {g} MHz")
 
 
 def check_scrollback(c, m, con, wait_s):
