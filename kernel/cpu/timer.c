@@ -53,12 +53,8 @@ static void pit_delay_once(uint64_t us)
 	outb(PORT_61, p61);
 }
 
-void ref_delay(uint64_t us)
+static void pit_delay(uint64_t us)
 {
-	if (pm_port) {
-		pm_delay(us);
-		return;
-	}
 	while (us) {
 		uint64_t step = us < PIT_MAX_US ? us : PIT_MAX_US;
 		pit_delay_once(step);
@@ -109,7 +105,7 @@ void timer_init(void)
 		pm_port = 0; /* a PM timer that does not count: use the PIT */
 	}
 	t0 = rdtsc();
-	ref_delay(CALIBRATION_US);
+	pit_delay(CALIBRATION_US);
 	t1 = rdtsc();
 	tsc_freq = (t1 - t0) * (1000000ull / CALIBRATION_US);
 }

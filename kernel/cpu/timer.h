@@ -8,7 +8,5 @@ void timer_init(void);
 uint64_t tsc_hz(void);
 const char *timer_reference(void);
 void udelay(uint64_t us);
-/* Busy-waits `us` on the reference clock itself (before the TSC is known). */
-void ref_delay(uint64_t us);
 
 #endif
