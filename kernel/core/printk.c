@@ -142,14 +142,28 @@ void printk(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void panic_begin(void)
+{
+	static bool begun;
+	unsigned running;
+
+	__asm__ volatile("cli");
+	if (begun)
+		return;
+	begun = true;
+	running = platform_stop_others();
+	console_lock.locked = 0; /* a stopped CPU, or this one, may have held it */
+	shell_redraw = NULL;	 /* straight out: the line lock may be held too */
+	flush_held();		 /* what other CPUs said while a command ran */
+	if (running)
+		printk(LOG_EMERG, "\npanic: %u other CPU(s) did not stop\n", running);
+}
+
 _Noreturn void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	__asm__ volatile("cli");
-	platform_stop_others();
-	console_lock.locked = 0; /* the panicking CPU may have held it */
-	shell_redraw = NULL;	 /* straight out: the line lock may be held too */
+	panic_begin();
 	console_write("\nPANIC: ", 8);
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

@@ -22,6 +22,9 @@ void console_attach_shell(void (*redraw)(void *ctx), void *ctx);
 void console_shell_busy(bool busy);
 uint64_t console_line_lock(void);
 void console_line_unlock(uint64_t flags);
+/* Stops the other CPUs and takes the console for a panic report; panic()
+ * calls it, and so does a report that prints before calling panic(). */
+void panic_begin(void);
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define pr_err(...) printk(LOG_ERR, __VA_ARGS__)

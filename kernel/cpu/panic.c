@@ -76,7 +76,7 @@ static void dump_trace(uint64_t rbp)
 
 _Noreturn void panic_exception(const struct regs *r)
 {
-	__asm__ volatile("cli");
+	panic_begin();
 	printk(LOG_EMERG, "\nPANIC: exception %s (vector %lu), error code 0x%lx\n",
 	       vector_name(r->vector), r->vector, r->error);
 	dump_regs(r);

@@ -18,6 +18,8 @@
 #define INIT_DELAY_US 10000
 #define SIPI_DELAY_US 200
 #define AP_ONLINE_TIMEOUT_US 500000
+#define STOP_TIMEOUT_US 1000000 /* as long as a loaded emulator host may need */
+#define STOP_RESEND_US 100000
 #define MSR_GS_BASE 0xC0000101
 
 struct percpu {
@@ -74,10 +76,15 @@ static void percpu_setup(unsigned index, uint32_t apic_id)
 	wrmsr(MSR_GS_BASE, (uint64_t)p);
 }
 
+static unsigned cpus_stopped;
+
 static void nmi_stop(struct regs *r)
 {
 	(void)r;
-	halt_forever(); /* another CPU panicked */
+	/* Another CPU panicked. IF is clear in here (NMI gates are interrupt
+	 * gates), so once the count shows this CPU it can do nothing more. */
+	__atomic_add_fetch(&cpus_stopped, 1, __ATOMIC_SEQ_CST);
+	halt_forever();
 }
 
 void ap_main(unsigned index)
@@ -178,8 +185,22 @@ void platform_init_cpus(void)
 			cpus_online);
 }
 
-void platform_stop_others(void)
+/* Waits until every other CPU sits in nmi_stop(): the panic report is then
+ * the last thing the machine does, not mixed with other CPUs' output. */
+unsigned platform_stop_others(void)
 {
-	if (cpus_online > 1)
-		lapic_send_nmi_all_but_self();
+	unsigned others = cpus_online - 1;
+
+	if (!others)
+		return 0;
+	for (unsigned us = 0; us < STOP_TIMEOUT_US; us += 10) {
+		/* Sent again now and then in case one went astray; a stopped
+		 * CPU blocks further NMIs, so a repeat does nothing there. */
+		if (us % STOP_RESEND_US == 0)
+			lapic_send_nmi_all_but_self();
+		if (__atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST) >= others)
+			return 0;
+		udelay(10);
+	}
+	return others - __atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST);
 }

@@ -18,7 +18,9 @@ unsigned this_cpu(void);
 uint32_t platform_cpu_apic_id(unsigned index);
 unsigned platform_cpus_online(void);
 bool platform_cpu_online(uint32_t apic_id);
-void platform_stop_others(void); /* NMI every other CPU into a halt */
+/* NMIs every other CPU into a halt and waits for them; returns how many did
+ * not stop in time. */
+unsigned platform_stop_others(void);
 _Noreturn void platform_reboot(void);
 const char *platform_poweroff(void); /* returns why it could not */
 

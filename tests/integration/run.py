@@ -260,6 +260,9 @@ def check_panic(c, m, test):
             c.check(f"panic output has {pattern.decode()}", False, str(e))
             return
     c.check("machine stays halted after panic", m.alive())
+    report = bytes(m.out[start:])
+    c.check("panic waited for every other CPU to stop", b"did not stop" not in report,
+            report[-300:].decode(errors="replace"))
     # Idle CPUs wait in 'sti; hlt'; a stopped one sits in 'cli; hlt'. So
     # after a panic, every CPU must show RFLAGS.IF clear.
     regs = m.monitor("info registers -a")
