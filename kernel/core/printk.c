@@ -144,13 +144,19 @@ void printk(int level, const char *fmt, ...)
 
 void panic_begin(void)
 {
-	static bool begun;
+	static int owner = -1;
+	int none = -1, self;
 	unsigned running;
 
 	__asm__ volatile("cli");
-	if (begun)
-		return;
-	begun = true;
+	/* With one CPU online this may be early boot, before this_cpu() works. */
+	self = platform_cpus_online() > 1 ? (int)this_cpu() : 0;
+	if (!__atomic_compare_exchange_n(&owner, &none, self, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST)) {
+		if (none == self)
+			return;		  /* panic_exception() began, panic() goes on */
+		platform_stop_this_cpu(); /* one report at a time: the first one's */
+	}
 	running = platform_stop_others();
 	console_lock.locked = 0; /* a stopped CPU, or this one, may have held it */
 	shell_redraw = NULL;	 /* straight out: the line lock may be held too */

@@ -27,6 +27,7 @@ struct percpu {
 	unsigned index;
 	uint32_t apic_id;
 	volatile int online;
+	volatile int stopped; /* halted for good by another CPU's panic */
 };
 
 extern char trampoline_start[], trampoline_end[];
@@ -76,22 +77,38 @@ static void percpu_setup(unsigned index, uint32_t apic_id)
 	wrmsr(MSR_GS_BASE, (uint64_t)p);
 }
 
-static unsigned cpus_stopped;
+_Noreturn void platform_stop_this_cpu(void)
+{
+	/* Interrupts are off here (NMI gates are interrupt gates, and a
+	 * panicking CPU has cleared IF), so once the flag is up this CPU can
+	 * do nothing more; a repeated NMI is blocked and changes nothing. */
+	__asm__ volatile("cli");
+	cpus[this_cpu()].stopped = 1;
+	halt_forever();
+}
 
 static void nmi_stop(struct regs *r)
 {
 	(void)r;
-	/* Another CPU panicked. IF is clear in here (NMI gates are interrupt
-	 * gates), so once the count shows this CPU it can do nothing more. */
-	__atomic_add_fetch(&cpus_stopped, 1, __ATOMIC_SEQ_CST);
-	halt_forever();
+	platform_stop_this_cpu(); /* another CPU panicked */
+}
+
+static unsigned others_running(void)
+{
+	unsigned n = 0, self = this_cpu();
+
+	for (unsigned i = 0; i < ncpus; i++)
+		if (i != self && (i == 0 || cpus[i].online) && !cpus[i].stopped)
+			n++;
+	return n;
 }
 
 void ap_main(unsigned index)
 {
+	percpu_setup(index, 0); /* first: a panic from here on needs this_cpu() */
 	cpu_init_tables(index);
 	lapic_init();
-	percpu_setup(index, lapic_id());
+	cpus[index].apic_id = lapic_id();
 	fpu_init_cpu();
 	virt_enable_this_cpu(index);
 	sched_init_cpu();
@@ -189,18 +206,15 @@ void platform_init_cpus(void)
  * the last thing the machine does, not mixed with other CPUs' output. */
 unsigned platform_stop_others(void)
 {
-	unsigned others = cpus_online - 1;
+	unsigned running = cpus_online > 1 ? others_running() : 0;
 
-	if (!others)
-		return 0;
-	for (unsigned us = 0; us < STOP_TIMEOUT_US; us += 10) {
+	for (unsigned us = 0; running && us < STOP_TIMEOUT_US; us += 10) {
 		/* Sent again now and then in case one went astray; a stopped
 		 * CPU blocks further NMIs, so a repeat does nothing there. */
 		if (us % STOP_RESEND_US == 0)
 			lapic_send_nmi_all_but_self();
-		if (__atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST) >= others)
-			return 0;
 		udelay(10);
+		running = others_running();
 	}
-	return others - __atomic_load_n(&cpus_stopped, __ATOMIC_SEQ_CST);
+	return running;
 }

@@ -21,6 +21,8 @@ bool platform_cpu_online(uint32_t apic_id);
 /* NMIs every other CPU into a halt and waits for them; returns how many did
  * not stop in time. */
 unsigned platform_stop_others(void);
+/* Halts this CPU for good and tells platform_stop_others() so. */
+_Noreturn void platform_stop_this_cpu(void);
 _Noreturn void platform_reboot(void);
 const char *platform_poweroff(void); /* returns why it could not */
 

@@ -9,6 +9,13 @@ that point (the guest's /init prints it) and the exits by reason from
 `vms demo`, then how far the two boots differ (the guest's RTC starts at
 the host's time of day, so they differ a little).
 
+Boots 1 and 2 run on `-cpu max`, as the tests do: QEMU reports that CPU
+as AuthenticAMD family 15, and on AMD families 0xf-0x11 Linux searches
+every slot of all 256 PCI buses for an AGP bridge, twice ("AGP: No AGP
+bridge found"), through the configuration ports: about 33,000 exits that a
+current AMD host would not see. Boot 3 runs on `-cpu EPYC` (family 0x17)
+with SVM and NPT added, for the figures such a host gives.
+
 The same kernel booted directly by QEMU is not measured here: QEMU 7.2
 with icount and two vCPUs stops at "Booting SMP configuration" (seen with
 and without sleep=off). The integration test qemu-linux-2cpu gives the
@@ -28,11 +35,13 @@ from guest_suite import parse_vms  # noqa: E402
 from linux_suite import DEMO_CPUS, VM, build_linux_iso  # noqa: E402
 
 ICOUNT = ["-accel", "tcg,thread=single", "-icount", "shift=0,sleep=off", "-seed", "1",
-          "-cpu", "max", "-machine", "pc", "-smp", str(DEMO_CPUS)]
+          "-machine", "pc", "-smp", str(DEMO_CPUS)]
+CPU_AS_TESTED = "max"
+CPU_CURRENT_AMD = "EPYC,+svm,+npt"
 KEEL_MEM_MB = 1024
 UPTIME = rb"keel-guest: boot mark at uptime ([\d.]+) s"
 KEEL_MARK = rb"vm " + VM.encode() + rb": boot mark after (\d+) TSC ticks"
-TIMEOUT = 1200  # ~40 s on this machine
+TIMEOUT = 1200  # 40-100 s on this machine
 
 
 class IcountQemu(Machine):
@@ -51,10 +60,11 @@ class IcountQemu(Machine):
     _write = __import__("keelboot").QemuMachine._write
 
 
-def boot_keel(iso, out_dir, n):
+def boot_keel(iso, out_dir, n, cpu):
     """Ticks to the mark, guest uptime at the mark, exits, wall seconds."""
     t0 = time.monotonic()
-    m = IcountQemu(f"linux-keel-{n}", out_dir, ["-m", str(KEEL_MEM_MB), "-cdrom", build_linux_iso(iso)])
+    m = IcountQemu(f"linux-keel-{n}", out_dir,
+                   ["-cpu", cpu, "-m", str(KEEL_MEM_MB), "-cdrom", build_linux_iso(iso)])
     try:
         ticks = int(m.expect(KEEL_MARK, TIMEOUT).group(1))
         wall = time.monotonic() - t0
@@ -70,13 +80,13 @@ def boot_keel(iso, out_dir, n):
         m.close()
 
 
-def report(n, keel):
+def report(n, cpu, keel):
     ticks, uptime, exits, wall = keel
     total = exits.pop("total", 0)
     reasons = sorted(((k, v) for k, v in exits.items()
                       if k != "msr-gp" and not k.startswith("unclaimed")), key=lambda kv: -kv[1])
     mmio = exits.get("mmio", 0)
-    print(f"\nDebian guest boot {n} under Keel (QEMU TCG -cpu max, icount shift=0: "
+    print(f"\nDebian guest boot {n} under Keel (QEMU TCG -cpu {cpu}, icount shift=0: "
           "1 tick = 1 instruction)\n")
     print(f"- TSC ticks from VM start to the boot mark: {ticks:,}")
     print(f"- kernel uptime at the boot mark: {uptime:.2f} s")
@@ -87,6 +97,10 @@ def report(n, keel):
     print("|---|---|---|")
     for k, v in reasons:
         print(f"| {k} | {v:,} | {100.0 * v / total if total else 0:.1f}% |")
+    for k in ("unclaimed-pio", "unclaimed-mmio"):
+        if k in exits:  # `vms` shows reads/writes; parse_vms keeps the reads
+            print(f"\n{k}: {exits[k]:,} reads", end="")
+    print()
     sys.stdout.flush()
 
 
@@ -94,23 +108,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iso", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=2, help="boots on -cpu max")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    cpus = [CPU_AS_TESTED] * args.runs + [CPU_CURRENT_AMD]
     ticks = []
-    for n in range(1, args.runs + 1):
-        print(f"linux-boot: boot {n} of {args.runs}, Keel with the demo guest under icount "
-              "(about 40 s) ...", flush=True)
+    for n, cpu in enumerate(cpus, 1):
+        print(f"linux-boot: boot {n} of {len(cpus)}, Keel with the demo guest under icount "
+              f"on -cpu {cpu} (1-2 minutes) ...", flush=True)
         try:
-            keel = boot_keel(args.iso, args.out, n)
+            keel = boot_keel(args.iso, args.out, n, cpu)
         except BootError as e:
             print(f"linux-boot: FAIL: {e}")
             return 1
-        ticks.append(keel[0])
-        report(n, keel)
+        if cpu == CPU_AS_TESTED:
+            ticks.append(keel[0])
+        report(n, cpu, keel)
     if len(ticks) > 1:
         spread = (max(ticks) - min(ticks)) / min(ticks)
-        print(f"\nlinux-boot: boot-mark ticks over {len(ticks)} boots: "
+        print(f"\nlinux-boot: boot-mark ticks over the {len(ticks)} boots on -cpu max: "
               f"{min(ticks):,} to {max(ticks):,} ({100 * spread:.2f}% apart)")
     return 0
 
