@@ -305,6 +305,8 @@
 #define E1_EDX_PASS                                                                                \
 	(L1_EDX_LEGACY_PASS | E1_EDX_SYSCALL | E1_EDX_NX | E1_EDX_MMXEXT | E1_EDX_FFXSR |          \
 	 E1_EDX_PAGE1GB | E1_EDX_RDTSCP | E1_EDX_LM | E1_EDX_3DNOWEXT | E1_EDX_3DNOW)
+/* 0x16 EAX/EBX/ECX: frequencies in MHz in bits [15:0] */
+#define L16_MHZ_MAX 0xFFFFu
 /* 0x80000007 EDX */
 #define E7_EDX_INVARIANT_TSC BIT(8) /* forced on: the guest TSC is invariant */
 /* 0x80000008 */
@@ -330,16 +332,18 @@
 /* Rule flags: which computation runs after the masks. */
 enum cpuid_fix {
 	FIX_NONE = 0,
-	FIX_MAX_BASIC, /* leaf 0 */
-	FIX_LEAF1,     /* APIC ID, logical processor count */
-	FIX_CACHE4,    /* leaf 4 topology fields */
-	FIX_LEAF7,     /* subleaf count */
-	FIX_TOPO_B,    /* leaf 0xB, fully computed */
-	FIX_XSAVE,     /* leaf 0xD, fully computed */
-	FIX_HV_BASE,   /* 0x40000000 */
-	FIX_HV_TSC,    /* 0x40000001 */
-	FIX_MAX_EXT,   /* 0x80000000 */
-	FIX_EXT8,      /* 0x80000008 core count */
+	FIX_MAX_BASIC,	 /* leaf 0 */
+	FIX_LEAF1,	 /* APIC ID, logical processor count */
+	FIX_CACHE4,	 /* leaf 4 topology fields */
+	FIX_LEAF7,	 /* subleaf count */
+	FIX_TOPO_B,	 /* leaf 0xB, fully computed */
+	FIX_XSAVE,	 /* leaf 0xD, fully computed */
+	FIX_HV_BASE,	 /* 0x40000000 */
+	FIX_HV_TSC,	 /* 0x40000001 */
+	FIX_MAX_EXT,	 /* 0x80000000 */
+	FIX_EXT8,	 /* 0x80000008 core count */
+	FIX_TSC_CRYSTAL, /* 0x15, fully computed */
+	FIX_TSC_FREQ,	 /* 0x16, fully computed */
 };
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX, R_NUM };
@@ -357,9 +361,8 @@ struct cpuid_rule {
  * "feature absent / leaf invalid" in every leaf's encoding, and a leaf nobody
  * has reviewed must not leak host state or promise unemulated hardware. That
  * makes these zero on purpose: 3 (serial number), 5 (MONITOR), 6 (thermal and
- * power), 0xA (PMU), 0xF/0x10 (RDT), 0x12 (SGX), 0x14 (PT), 0x15/0x16 (Linux
- * on AMD ignores them and Bochs reports a 0 crystal: the guest calibrates
- * against the PIT), 0x8000000A (SVM), and every other unlisted leaf. */
+ * power), 0xA (PMU), 0xF/0x10 (RDT), 0x12 (SGX), 0x14 (PT), 0x8000000A (SVM),
+ * and every other unlisted leaf. 0x15/0x16 are Keel's own (tsc_leaf()). */
 static const struct cpuid_rule rules[] = {
     /* Max basic leaf (computed) and vendor string. */
     {0x0, CPUID_SUB_ANY, {0, ALL, ALL, ALL}, {0, 0, 0, 0}, FIX_MAX_BASIC},
@@ -383,6 +386,9 @@ static const struct cpuid_rule rules[] = {
     {0x7, 1, {L7S1_EAX_PASS, 0, 0, 0}, {0, 0, 0, 0}, FIX_LEAF7},
     {0xB, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_TOPO_B},
     {0xD, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_XSAVE},
+    /* TSC and core clock: the guest's, never the host's (tsc_leaf()). */
+    {0x15, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_TSC_CRYSTAL},
+    {0x16, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_TSC_FREQ},
     /* Hypervisor leaves: Keel's own, never the host's. */
     {CPUID_HV_BASE, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_HV_BASE},
     {CPUID_HV_BASE + 1, CPUID_SUB_ANY, {0, 0, 0, 0}, {0, 0, 0, 0}, FIX_HV_TSC},
@@ -524,6 +530,27 @@ static void xsave_leaf_d(cpuid_host_fn host, void *ctx, uint32_t sub, struct cpu
 	}
 }
 
+/* Leaves 0x15 and 0x16 say what Keel measured, so that a guest that reads
+ * them (Linux on Intel) need not calibrate its TSC against the PIT: some
+ * 16,000 port exits at boot. 0x15 gives the TSC as a "crystal" of the TSC's
+ * own frequency times 1/1: Linux also takes the crystal as the LAPIC timer's
+ * input clock, and Keel's virtual LAPIC timer counts the TSC. A TSC too fast
+ * for the 32-bit crystal field, or not measured, leaves the leaves zero
+ * (the guest calibrates as before). 0x16 gives base and maximum frequency
+ * in MHz, which Linux reads for the CPU's speed. */
+static void tsc_leaf(const struct cpuid_guest *g, uint32_t leaf, struct cpuid_regs *out)
+{
+	uint64_t mhz = (g->tsc_hz + 500000) / 1000000;
+
+	*out = (struct cpuid_regs){0};
+	if (!g->tsc_hz || g->tsc_hz > UINT32_MAX)
+		return;
+	if (leaf == 0x15)
+		*out = (struct cpuid_regs){1, 1, (uint32_t)g->tsc_hz, 0};
+	else if (mhz <= L16_MHZ_MAX)
+		*out = (struct cpuid_regs){(uint32_t)mhz, (uint32_t)mhz, 0, 0};
+}
+
 static void apply_fix(cpuid_host_fn host, void *ctx, const struct cpuid_guest *g,
 		      const struct cpuid_rule *rule, uint32_t sub, struct cpuid_regs *out)
 {
@@ -585,6 +612,12 @@ static void apply_fix(cpuid_host_fn host, void *ctx, const struct cpuid_guest *g
 	case FIX_EXT8:
 		out->ecx = (min_u32(n - 1, E8_ECX_NC_MASK)) |
 			   ((order(n) & E8_ECX_APIC_ID_SIZE_MAX) << E8_ECX_APIC_ID_SIZE_SHIFT);
+		break;
+	case FIX_TSC_CRYSTAL:
+		tsc_leaf(g, 0x15, out);
+		break;
+	case FIX_TSC_FREQ:
+		tsc_leaf(g, 0x16, out);
 		break;
 	}
 }

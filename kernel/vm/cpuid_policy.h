@@ -21,6 +21,9 @@
  *    not the host has any (a host hypervisor's leaves are never passed).
  *  - Topology: every vCPU is one core (one thread) of a single package; the
  *    initial/x2APIC ID is vcpu_id.
+ *  - Leaves 0x15/0x16 (TSC/crystal ratio, core frequency) are computed from
+ *    tsc_hz, never the host's: a TSC "crystal" at the TSC's own rate, 1/1,
+ *    which is also what the virtual LAPIC timer counts.
  *
  * Duties left to the CPUID exit handler (the policy does not know guest
  * register state):

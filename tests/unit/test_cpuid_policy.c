@@ -216,14 +216,53 @@ static void test_apic_id_fields(void **state)
 static void test_zeroed_leaves(void **state)
 {
 	(void)state;
-	static const uint32_t leaves[] = {0x3, 0x5,  0x6,  0xA,	 0x8,  0x9,  0xC,  0xE,
-					  0xF, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16};
+	static const uint32_t leaves[] = {0x3, 0x5, 0x6,  0xA,	0x8,  0x9,  0xC,
+					  0xE, 0xF, 0x10, 0x11, 0x12, 0x13, 0x14};
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		for (uint32_t sub = 0; sub < 3; sub++) {
 			assert_zero(q(host_ones, NULL, leaves[i], sub));
 			assert_zero(q(host_real, NULL, leaves[i], sub));
 		}
 	}
+}
+
+/* 0x15/0x16 carry Keel's measured TSC rate, whatever the host says there
+ * (host_real has a 2/0xF0 ratio and a 3500 MHz core). */
+static void test_tsc_leaves(void **state)
+{
+	(void)state;
+	struct cpuid_regs r = q(host_real, NULL, 0x15, 0);
+	assert_int_equal(r.eax, 1);	      /* denominator */
+	assert_int_equal(r.ebx, 1);	      /* numerator */
+	assert_int_equal(r.ecx, 2903999000u); /* crystal Hz: the TSC's own rate */
+	assert_int_equal(r.edx, 0);
+	assert_true(q(host_ones, NULL, 0x15, 2).ecx == 2903999000u);
+	r = q(host_real, NULL, 0x16, 0);
+	assert_int_equal(r.eax, 2904); /* base MHz, rounded */
+	assert_int_equal(r.ebx, 2904); /* max MHz */
+	assert_int_equal(r.ecx, 0);    /* bus MHz: not said */
+	assert_int_equal(r.edx, 0);
+
+	/* Not measured, or too fast for the 32-bit crystal field: zeros, and
+	 * the guest calibrates on its own. */
+	struct cpuid_guest g = {.vcpu_id = 0, .nvcpus = 1, .tsc_hz = 0};
+	cpuid_policy(host_ones, NULL, &g, 0x15, 0, &r);
+	assert_zero(r);
+	cpuid_policy(host_ones, NULL, &g, 0x16, 0, &r);
+	assert_zero(r);
+	g.tsc_hz = 4294967296ull;
+	cpuid_policy(host_ones, NULL, &g, 0x15, 0, &r);
+	assert_zero(r);
+	g.tsc_hz = 4294967295ull;
+	cpuid_policy(host_ones, NULL, &g, 0x15, 0, &r);
+	assert_int_equal(r.ecx, 4294967295u);
+	cpuid_policy(host_ones, NULL, &g, 0x16, 0, &r);
+	assert_int_equal(r.eax, 4295);
+
+	/* Beyond the host's max basic leaf they are not there at all. */
+	uint32_t low = 0x14;
+	assert_zero(q(host_real, &low, 0x15, 0));
+	assert_zero(q(host_real, &low, 0x16, 0));
 }
 
 static void test_max_leaves(void **state)
@@ -496,7 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_leaf7_real),	      cmocka_unit_test(test_leaf7_sub1_absent),
 	    cmocka_unit_test(test_hypervisor_leaves), cmocka_unit_test(test_ext_leaves),
 	    cmocka_unit_test(test_topology),	      cmocka_unit_test(test_xsave),
-	    cmocka_unit_test(test_xsave_align),
+	    cmocka_unit_test(test_xsave_align),	      cmocka_unit_test(test_tsc_leaves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
