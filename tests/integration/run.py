@@ -10,11 +10,12 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keelboot import BochsMachine, BootError, QemuMachine, PROMPT  # noqa: E402
-from guest_suite import SEQUENTIAL, SUITES, build_guests_iso, run_guest_suite  # noqa: E402
+from guest_suite import SEQUENTIAL, SUITES, build_guests_iso, parse_vms, run_guest_suite  # noqa: E402
 from linux_suite import build_linux_iso, run_linux_suite  # noqa: E402
 
 SCENARIOS = {
@@ -27,6 +28,10 @@ SCENARIOS = {
     "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
     "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
+    # A panic while guests spin (one with interrupts off): the stop NMI
+    # must reach a CPU that is in guest mode (SVM: #VMEXIT, then STGI).
+    "qemu-panic-guests": ("qemu", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"]}),
+    "bochs-panic-guests": ("bochs", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"]}),
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
     "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests", "suite": "basic"}),
@@ -238,6 +243,7 @@ def check_spcr(c, m):
 
 
 PANIC_EXPECT = {
+    "panic": [rb"PANIC: selftest: panic requested from the shell"],
     "stack-overflow": [rb"PANIC: exception #DF double fault \(vector 8\)",
                        rb"CR2 ffffffff8[0-9a-f]{7}",
                        rb"stack overflow: CR2 is in the guard page"],
@@ -246,12 +252,28 @@ PANIC_EXPECT = {
 }
 
 
+def check_busy(c, m, names):
+    """Every guest in `names` is running, and a vCPU of one of them is on a
+    CPU other than the shell's, so the panic finds that CPU in guest mode
+    (most likely: it may leave between `vms` and the panic)."""
+    for _ in range(20):
+        time.sleep(0.5)
+        out = m.command("vms", 60)
+        vms = parse_vms(out)
+        elsewhere = re.search(r"vcpus:.*on cpu [1-9]", out)
+        if elsewhere and all(vms.get(n, {}).get("state") == "running" for n in names):
+            break
+    c.check(f"guests {', '.join(names)} run, one on a CPU other than the shell's, before "
+            "the panic", elsewhere and all(vms.get(n, {}).get("state") == "running"
+                                           for n in names), out)
+
+
 def check_panic(c, m, test):
     m._write(f"selftest {test}\r".encode())
     start = m.pos
-    for pattern in PANIC_EXPECT[test] + [rb"RIP ffffffff8", rb"RAX [0-9a-f]{16}",
-                                         rb"stack trace:\r?\n  \[0\] ffffffff8",
-                                         rb"system halted"]:
+    dump = [] if test == "panic" else [rb"RIP ffffffff8", rb"RAX [0-9a-f]{16}",
+                                       rb"stack trace:\r?\n  \[0\] ffffffff8"]
+    for pattern in PANIC_EXPECT[test] + dump + [rb"system halted"]:
         try:
             m.pos = start  # each line is looked for in the whole panic report
             m.expect(pattern, 30)
@@ -263,6 +285,8 @@ def check_panic(c, m, test):
     report = bytes(m.out[start:])
     c.check("panic waited for every other CPU to stop", b"did not stop" not in report,
             report[-300:].decode(errors="replace"))
+    if not hasattr(m, "monitor"):
+        return  # Bochs: no monitor to read the registers from
     # Idle CPUs wait in 'sti; hlt'; a stopped one sits in 'cli; hlt'. So
     # after a panic, every CPU must show RFLAGS.IF clear.
     regs = m.monitor("info registers -a")
@@ -280,6 +304,7 @@ def run_scenario(name, iso, log_dir):
     suite = extra.pop("suite", "basic")
     keel_args = extra.pop("keel_args", "")
     without = extra.pop("without", [])
+    busy = extra.pop("busy", [])
     c = Checker(name)
     m = None
     try:
@@ -315,11 +340,17 @@ def run_scenario(name, iso, log_dir):
                             serial_args=("-serial", "null", "-serial", "stdio"))
             check_spcr(c, m)
             return c.results
+        boot_iso = iso
+        if busy:
+            boot_iso = build_guests_iso(iso, os.path.join(os.path.dirname(iso), "guests"),
+                                        log_dir, busy, tag=name)
         if kind == "qemu":
-            m = QemuMachine(name, log_dir, iso, smp=cpus, mem_mb=mem_mb, **extra)
+            m = QemuMachine(name, log_dir, boot_iso, smp=cpus, mem_mb=mem_mb, **extra)
         else:
-            m = BochsMachine(name, log_dir, iso, cpus=cpus, megs=mem_mb, **extra)
+            m = BochsMachine(name, log_dir, boot_iso, cpus=cpus, megs=mem_mb, **extra)
         check_boot(c, m, cpus, mem_mb, kind, extra.get("uefi", False), expected_backend(kind, extra))
+        if busy:
+            check_busy(c, m, busy)
         if selftest:
             check_panic(c, m, selftest)
             return c.results
