@@ -109,7 +109,52 @@ check: deps
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory iso
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
+
+# ---- fuzz targets (libFuzzer, clang; tests/fuzz/fuzz_NAME.c) ----
+# make fuzz runs each for FUZZ_SECONDS with its corpus kept in
+# $(BUILD)/fuzz/corpus-NAME; make check runs each for FUZZ_SMOKE_RUNS inputs
+# from a fixed seed, so the targets keep building and find shallow bugs.
+FUZZCC ?= clang
+FUZZCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -I. -Ikernel -Ikernel/include \
+	-DKEEL_HOST_TEST
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_RUNS ?= 200000
+FUZZ_TARGETS := insn linux_boot acpi mb2 shell cmdline
+fuzz_insn_SRCS := kernel/vm/insn.c
+fuzz_linux_boot_SRCS := kernel/vm/linux_boot.c kernel/core/fmt.c
+fuzz_acpi_SRCS := drivers/acpi/acpi.c kernel/core/fmt.c
+fuzz_mb2_SRCS := kernel/boot/mb2.c kernel/core/fmt.c
+fuzz_shell_SRCS := mgmt/shell.c kernel/core/fmt.c
+fuzz_cmdline_SRCS := kernel/core/cmdline.c kernel/core/fmt.c
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+define fuzz_rule
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(fuzz_$(1)_SRCS) $$(UNIT_HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZCC) $$(FUZZCFLAGS) -o $$@ $$(filter %.c,$$^)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+.PHONY: fuzz fuzz-smoke
+fuzz-smoke: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		d=$(BUILD)/fuzz/smoke-$$t; rm -rf $$d; mkdir -p $$d; \
+		$(BUILD)/fuzz/fuzz_$$t -runs=$(FUZZ_SMOKE_RUNS) -seed=1 -artifact_prefix=$$d/ \
+			$$d >$$d.log 2>&1 || { tail -40 $$d.log; echo "fuzz: $$t FAILED (log $$d.log)"; exit 1; }; \
+		echo "fuzz: $$t: $(FUZZ_SMOKE_RUNS) inputs, no failure"; \
+	done
+fuzz: deps $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		d=$(BUILD)/fuzz/corpus-$$t; mkdir -p $$d; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s (corpus $$d) ..."; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $$d >$(BUILD)/fuzz/$$t.log 2>&1 || \
+			{ tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz: $$t FAILED"; exit 1; }; \
+		grep -E "stat::number_of_executed_units" $(BUILD)/fuzz/$$t.log; \
+	done
 
 FMT_FILES = $(shell find boot kernel drivers mgmt vmx svm tests -name '*.[ch]' 2>/dev/null)
 fmt:

@@ -7,7 +7,7 @@ PACKAGES="
 gcc make binutils libc6-dev python3
 qemu-system-x86 qemu-utils ovmf seabios
 grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
-libcmocka-dev clang-format
+libcmocka-dev clang-format clang libclang-rt-14-dev
 bochs bochsbios bochs-term vgabios
 cpio kmod xz-utils gzip
 "

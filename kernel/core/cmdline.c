@@ -26,9 +26,11 @@ struct option {
 	bool (*parse)(struct keel_config *c, struct slice v, char *why);
 };
 
+/* Any ASCII white space separates words: a line break inside a word would
+ * otherwise end up in a one-line error message. */
 static bool is_space(char ch)
 {
-	return ch == ' ' || ch == '\t';
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
 }
 
 static bool slice_eq(struct slice s, const char *lit)

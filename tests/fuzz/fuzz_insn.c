@@ -1,12 +1,8 @@
-/* libFuzzer target for the instruction decoder and insn_exit_length. Not
- * built by make. Build and run from the repository root:
- *   clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *       -I. -Ikernel -Ikernel/include \
- *       tests/fuzz/fuzz_insn.c kernel/vm/insn.c -o build/fuzz_insn
- *   ./build/fuzz_insn -max_total_time=60
- * The first input byte selects the mode (byte % 3) and the exit kind
- * (byte / 3 % INSN_EXIT_KIND_COUNT); the rest is copied into a buffer of
- * exactly that size so ASan catches any read past `avail`. */
+/* libFuzzer target for the instruction decoder and insn_exit_length. Built
+ * and run by `make fuzz` (and briefly by `make check`). The first input
+ * byte selects the mode (byte % 3) and the exit kind (byte / 3 %
+ * INSN_EXIT_KIND_COUNT); the rest is copied into a buffer of exactly that
+ * size so ASan catches any read past `avail`. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -195,6 +195,19 @@ static void test_unknown_and_multiple(void **state)
 	assert_int_equal(C.maxcpus, 8);
 }
 
+/* Line breaks and the other ASCII white space separate words too (found by
+ * fuzz_cmdline: a "\n" word came back inside a one-line message). */
+static void test_all_white_space(void **state)
+{
+	(void)state;
+	assert_int_equal(run("\n"), 0);
+	assert_int_equal(run("loglevel=debug\r\nmaxcpus=2\vpmtimer=host\ffoo\n"), 1);
+	assert_string_equal(E.last, "unknown option 'foo'");
+	assert_int_equal(C.loglevel, LOG_DEBUG);
+	assert_int_equal(C.maxcpus, 2);
+	assert_false(C.pmtimer_emulated);
+}
+
 static void test_path_skipping(void **state)
 {
 	(void)state;
@@ -601,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(test_console_bad),
 	    cmocka_unit_test(test_maxcpus),
 	    cmocka_unit_test(test_unknown_and_multiple),
+	    cmocka_unit_test(test_all_white_space),
 	    cmocka_unit_test(test_path_skipping),
 	    cmocka_unit_test(test_long_garbage),
 	    cmocka_unit_test(test_null_err_callback),
