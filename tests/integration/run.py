@@ -32,6 +32,8 @@ SCENARIOS = {
     # must reach a CPU that is in guest mode (SVM: #VMEXIT, then STGI).
     "qemu-panic-guests": ("qemu", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"]}),
     "bochs-panic-guests": ("bochs", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"]}),
+    "bochs-ryzen-panic-guests": ("bochs", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"],
+                                                   "model": "ryzen"}),
     "qemu-modules-cmdline": ("qemu", 2, 256, {"custom": "modules"}),
     "qemu-spcr-com2": ("qemu", 1, 256, {"custom": "spcr"}),
     "qemu-guests-2cpu": ("qemu", 2, 512, {"custom": "guests", "suite": "basic"}),
