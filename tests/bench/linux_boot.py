@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """The Debian guest's boot under Keel (`make bench`, after the exit-cost
 figures): the image `make run` boots (tools/demo-iso.sh: VM `demo`, 256 MiB,
-2 vCPUs, `console=ttyS0 panic=1 quiet`) under QEMU TCG `-cpu max` with
-icount (shift 0, one thread, fixed seed), so a TSC tick is one emulated
-instruction. Booted twice; per boot it prints the TSC ticks from the VM's
-start to the guest's boot-mark write (port 0x544), the kernel's uptime at
-that point (the guest's /init prints it) and the exits by reason from
-`vms demo`, then how far the two boots differ (the guest's RTC starts at
-the host's time of day, so they differ a little).
+2 vCPUs, `console=ttyS0 panic=1 quiet`) under QEMU TCG with icount
+(shift 0, one thread, fixed seed), so a TSC tick is one emulated
+instruction. Booted three times; per boot it prints the TSC ticks from the
+VM's start to the guest's boot-mark write (port 0x544), the kernel's uptime
+at that point (the guest's /init prints it) and the exits by reason from
+`vms demo`, then how far the two `-cpu max` boots differ (the guest's RTC
+starts at the host's time of day, so they differ a little).
 
 Boots 1 and 2 run on `-cpu max`, as the tests do: QEMU reports that CPU
 as AuthenticAMD family 15, and on AMD families 0xf-0x11 Linux searches
