@@ -28,6 +28,7 @@ SCENARIOS = {
     "qemu-q35-uefi-4cpu": ("qemu", 4, 512, {"uefi": True, "machine": "q35"}),
     "qemu-panic-stack-overflow": ("qemu", 2, 256, {"selftest": "stack-overflow"}),
     "qemu-panic-fault": ("qemu", 2, 256, {"selftest": "fault"}),
+    "qemu-panic-1cpu": ("qemu", 1, 256, {"selftest": "fault"}),
     # A panic while guests spin (one with interrupts off): the stop NMI
     # must reach a CPU that is in guest mode (SVM: #VMEXIT, then STGI).
     "qemu-panic-guests": ("qemu", 2, 512, {"selftest": "panic", "busy": ["spin", "hog"]}),
