@@ -305,8 +305,6 @@
 #define E1_EDX_PASS                                                                                \
 	(L1_EDX_LEGACY_PASS | E1_EDX_SYSCALL | E1_EDX_NX | E1_EDX_MMXEXT | E1_EDX_FFXSR |          \
 	 E1_EDX_PAGE1GB | E1_EDX_RDTSCP | E1_EDX_LM | E1_EDX_3DNOWEXT | E1_EDX_3DNOW)
-/* 0x16 EAX/EBX/ECX: frequencies in MHz in bits [15:0] */
-#define L16_MHZ_MAX 0xFFFFu
 /* 0x80000007 EDX */
 #define E7_EDX_INVARIANT_TSC BIT(8) /* forced on: the guest TSC is invariant */
 /* 0x80000008 */
@@ -547,7 +545,7 @@ static void tsc_leaf(const struct cpuid_guest *g, uint32_t leaf, struct cpuid_re
 		return;
 	if (leaf == 0x15)
 		*out = (struct cpuid_regs){1, 1, (uint32_t)g->tsc_hz, 0};
-	else if (mhz <= L16_MHZ_MAX)
+	else /* at most 4295: fits 0x16's 16-bit MHz fields */
 		*out = (struct cpuid_regs){(uint32_t)mhz, (uint32_t)mhz, 0, 0};
 }
 
